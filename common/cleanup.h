@@ -1,0 +1,35 @@
+/* h2k: cleanup attributes.
+ *
+ *   CLEANUP_FREE char *s = NULL;          free (s)
+ *   CLEANUP_FREE_STRV char **v = NULL;    free each string, then v
+ *   CLEANUP_FCLOSE FILE *fp = NULL;       fclose (fp)
+ *   CLEANUP_CLOSE int fd = -1;            close (fd)
+ *   CLEANUP_JSON json_object *o = NULL;   json_object_put (o)
+ *   CLEANUP_UNLINK_FREE char *p = NULL;   unlink (p), then free (p)
+ *
+ * Every cleanup function accepts NULL (or -1).  To keep a value, set the
+ * variable to NULL (or -1) after handing it over.
+ */
+#ifndef H2K_CLEANUP_H
+#define H2K_CLEANUP_H
+
+#include <stdio.h>
+
+void h2k_cleanup_free (void *ptr);
+void h2k_cleanup_free_strv (void *ptr);
+void h2k_cleanup_fclose (void *ptr);
+void h2k_cleanup_close (void *ptr);
+void h2k_cleanup_json (void *ptr);
+void h2k_cleanup_unlink_free (void *ptr);
+
+#define CLEANUP_FREE        __attribute__((cleanup (h2k_cleanup_free)))
+#define CLEANUP_FREE_STRV   __attribute__((cleanup (h2k_cleanup_free_strv)))
+#define CLEANUP_FCLOSE      __attribute__((cleanup (h2k_cleanup_fclose)))
+#define CLEANUP_CLOSE       __attribute__((cleanup (h2k_cleanup_close)))
+#define CLEANUP_JSON        __attribute__((cleanup (h2k_cleanup_json)))
+#define CLEANUP_UNLINK_FREE __attribute__((cleanup (h2k_cleanup_unlink_free)))
+
+/* Free a NULL-terminated vector of strings (NULL is fine). */
+void h2k_free_strv (char **v);
+
+#endif

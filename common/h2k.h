@@ -1,0 +1,16 @@
+/* h2k: the common library, all of it. */
+#ifndef H2K_H
+#define H2K_H
+
+#include "cleanup.h"
+#include "digest.h"
+#include "error.h"
+#include "manifest.h"
+#include "publish.h"
+#include "qemu-img.h"
+#include "run.h"
+#include "size.h"
+#include "tool.h"
+#include "util.h"
+
+#endif

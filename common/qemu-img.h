@@ -1,0 +1,25 @@
+/* h2k: ask qemu-img about images (read-only). */
+#ifndef H2K_QEMU_IMG_H
+#define H2K_QEMU_IMG_H
+
+#include <json-c/json.h>
+
+enum {
+  H2K_INFO_CHAIN = 1,           /* --backing-chain: an array, top first */
+};
+
+/* Run `qemu-img info --output=json [-f FORMAT] [--backing-chain] -U PATH`
+ * and return its parsed JSON (an object, or an array with
+ * H2K_INFO_CHAIN).  FORMAT NULL lets qemu-img probe.  Caller owns the
+ * result; NULL reported ("PATH: qemu-img info: ...").
+ */
+json_object *h2k_qemu_img_info (const char *path, const char *format,
+                                unsigned flags);
+
+/* The qemu-img format name for one of ours ("vhd" is qemu's "vpc"), and
+ * back.  Return NULL for an unknown name.
+ */
+const char *h2k_qemu_format (const char *h2k_format);
+const char *h2k_format_from_qemu (const char *qemu_format);
+
+#endif

@@ -1,0 +1,52 @@
+/* h2k: run an external command by argv, never through a shell.
+ *
+ * The child's stdin is /dev/null.  Its stdout is captured (H2K_RUN_OUT) or
+ * sent to our stderr, never to our stdout, which carries only the manifest.
+ * Its stderr is captured (H2K_RUN_ERR) or passed through to our stderr.
+ */
+#ifndef H2K_RUN_H
+#define H2K_RUN_H
+
+#include <stddef.h>
+
+enum {
+  H2K_RUN_OUT = 1,              /* capture stdout into res->out */
+  H2K_RUN_ERR = 2,              /* capture stderr into res->err */
+};
+
+struct h2k_run_result {
+  int status;                   /* exit code, or 128 + signal number */
+  char *out;                    /* captured stdout, NUL-terminated, or NULL */
+  size_t out_len;
+  char *err;                    /* captured stderr, NUL-terminated, or NULL */
+  size_t err_len;
+};
+
+/* Run argv[0] (looked up in PATH) with argv.  Returns 0 when the command
+ * ran to the end, whatever its status (in res->status); -1, reported, when
+ * it could not be started or read.  The caller frees res with
+ * h2k_run_result_free, on success and failure alike.
+ */
+int h2k_run (const char *const *argv, unsigned flags,
+             struct h2k_run_result *res);
+
+/* Like h2k_run, but a non-zero status is an error too, reported as
+ * "ARGV0 failed (exit N): LAST LINE OF STDERR".  Stderr is always captured
+ * (so it can be quoted); with -v it is also printed.
+ */
+int h2k_run_ok (const char *const *argv, unsigned flags,
+                struct h2k_run_result *res);
+
+void h2k_run_result_free (struct h2k_run_result *res);
+
+#define CLEANUP_RUN_RESULT __attribute__((cleanup (h2k_run_result_free)))
+
+/* The command line as text, for messages only (shell-quoted where needed).
+ * Returns a string the caller must free, or NULL on ENOMEM.
+ */
+char *h2k_argv_to_string (const char *const *argv);
+
+/* Is PROGRAM found in PATH? */
+int h2k_have_program (const char *program);
+
+#endif

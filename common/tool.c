@@ -1,0 +1,97 @@
+/* h2k: what every tool's main() shares. */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "error.h"
+#include "manifest.h"
+#include "tool.h"
+
+void
+h2k_tool_init (struct h2k_tool *t, const char *argv0)
+{
+  h2k_set_progname (argv0);
+  t->name = h2k_progname;
+  t->failed_manifest = NULL;
+  signal (SIGPIPE, SIG_IGN);
+  h2k_stage_begin (&t->stage, t->name);
+}
+
+void
+h2k_print_version (void)
+{
+  printf ("%s %s\n", h2k_progname, H2K_VERSION);
+  printf ("json-c %s\n", json_c_version ());
+}
+
+int
+h2k_tool_option (struct h2k_tool *t, int c, const char *arg,
+                 void (*usage) (FILE *fp, int status))
+{
+  switch (c) {
+  case 'v':
+    h2k_verbose++;
+    return 1;
+  case 'h':
+    usage (stdout, H2K_EXIT_OK);
+    exit (H2K_EXIT_OK);
+  case 'V':
+    h2k_print_version ();
+    exit (fflush (stdout) == 0 && !ferror (stdout) ? H2K_EXIT_OK : H2K_EXIT_FAILURE);
+  case H2K_OPT_FAILED_MANIFEST:
+    t->failed_manifest = arg;
+    return 1;
+  case '?':
+    usage (stderr, H2K_EXIT_USAGE);
+    exit (H2K_EXIT_USAGE);
+  default:
+    return 0;
+  }
+}
+
+int
+h2k_tool_no_args (int argc, char **argv, int optind_)
+{
+  if (optind_ < argc) {
+    h2k_error ("unexpected argument '%s' (the manifest is read from "
+               "standard input)", argv[optind_]);
+    return -1;
+  }
+  return 0;
+}
+
+int
+h2k_tool_finish (struct h2k_tool *t, json_object *m, int r)
+{
+  if (r == 0 && m) {
+    if (h2k_stage_end (m, &t->stage, NULL) == 0 &&
+        h2k_manifest_write_fd (m, STDOUT_FILENO, "<stdout>") == 0 &&
+        close (STDOUT_FILENO) == 0) {
+      json_object_put (m);
+      h2k_clear_error ();
+      return H2K_EXIT_OK;
+    }
+    /* Writing failed: stdout may hold part of the manifest; a reader
+     * must see the non-zero status.
+     */
+    {
+      json_object *stages = h2k_json_get_array (m, "stages");
+      size_t n = stages ? json_object_array_length (stages) : 0;
+      if (n > 0)
+        json_object_array_del_idx (stages, n - 1, 1);
+    }
+  }
+  if (m && t->failed_manifest) {
+    const char *msg = h2k_first_error ();
+    if (h2k_stage_end (m, &t->stage, msg ? msg : "failed") == 0 &&
+        h2k_manifest_write_file (m, t->failed_manifest) == 0)
+      h2k_info ("failed stage recorded in %s", t->failed_manifest);
+  }
+  json_object_put (m);
+  h2k_clear_error ();
+  return H2K_EXIT_FAILURE;
+}

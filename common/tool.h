@@ -1,0 +1,89 @@
+/* h2k: what every tool's main() shares.
+ *
+ *   static struct h2k_tool tool;
+ *   h2k_tool_init (&tool, argv[0]);
+ *   while ((c = getopt_long (argc, argv, H2K_COMMON_SHORT "n", long_opts, NULL)) != -1) {
+ *     if (h2k_tool_option (&tool, c, optarg, usage)) continue;
+ *     switch (c) { ... tool's own options ... }
+ *   }
+ *   m = h2k_manifest_read (stdin, "<stdin>");
+ *   r = m ? do_the_work (m) : -1;
+ *   return h2k_tool_finish (&tool, m, r);
+ *
+ * Exit status: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef H2K_TOOL_H
+#define H2K_TOOL_H
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "manifest.h"
+
+enum {
+  H2K_EXIT_OK = 0,
+  H2K_EXIT_FAILURE = 1,
+  H2K_EXIT_USAGE = 2,
+};
+
+/* Long-only options are numbered from here; tools start theirs at
+ * H2K_OPT_TOOL.
+ */
+enum {
+  H2K_OPT_FAILED_MANIFEST = CHAR_MAX + 1,
+  H2K_OPT_TOOL,
+};
+
+#define H2K_COMMON_SHORT "hVv"
+#define H2K_COMMON_LONG                                                   \
+  { "help", no_argument, NULL, 'h' },                                     \
+  { "version", no_argument, NULL, 'V' },                                  \
+  { "verbose", no_argument, NULL, 'v' },                                  \
+  { "failed-manifest", required_argument, NULL, H2K_OPT_FAILED_MANIFEST }
+
+/* The common options' help text, for usage(). */
+#define H2K_COMMON_HELP                                                   \
+  "  -v, --verbose            debug messages (repeat for more); passed on\n" \
+  "                           to the libraries and commands we run\n"     \
+  "      --failed-manifest=FILE\n"                                        \
+  "                           on failure, write the manifest with the\n"  \
+  "                           failed stage record to FILE (stdout stays\n" \
+  "                           empty)\n"                                   \
+  "  -h, --help               this help\n"                                \
+  "  -V, --version            version of the tool and its libraries\n"
+
+struct h2k_tool {
+  const char *name;
+  const char *failed_manifest;
+  struct h2k_stage stage;
+};
+
+/* Set the program name, ignore SIGPIPE (so that writing to a closed pipe
+ * is an error we report, not a silent death), start the stage clock.
+ */
+void h2k_tool_init (struct h2k_tool *t, const char *argv0);
+
+/* Handle option C if it is a common one: -v, --failed-manifest; -h calls
+ * USAGE (stdout, exit 0) and -V prints the version and exits.  Returns 1
+ * if C was handled, 0 if it is the tool's own.
+ */
+int h2k_tool_option (struct h2k_tool *t, int c, const char *arg,
+                     void (*usage) (FILE *fp, int status));
+
+/* Print "TOOL VERSION" and the versions of the libraries. */
+void h2k_print_version (void);
+
+/* Finish a run: R is 0 for success (the stage record is appended and M
+ * written to stdout) or -1 for failure (an error has been reported;
+ * nothing goes to stdout; with --failed-manifest, M with a failed stage
+ * record is published there).  Returns the exit status for main.
+ */
+int h2k_tool_finish (struct h2k_tool *t, json_object *m, int r);
+
+/* For a tool that refuses positional arguments. */
+int h2k_tool_no_args (int argc, char **argv, int optind_);
+
+#endif

@@ -1,0 +1,151 @@
+/* h2k: small string and path helpers. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "error.h"
+#include "util.h"
+
+char *
+h2k_path_join (const char *dir, const char *name)
+{
+  char *r;
+
+  if (name[0] == '/')
+    r = strdup (name);
+  else if (asprintf (&r, "%s%s%s", dir,
+                     dir[0] && dir[strlen (dir) - 1] == '/' ? "" : "/",
+                     name) == -1)
+    r = NULL;
+  if (r == NULL)
+    h2k_error ("%s: %m", name);
+  return r;
+}
+
+char *
+h2k_absolute_path (const char *path)
+{
+  CLEANUP_FREE char *cwd = NULL;
+
+  if (path[0] == '/')
+    return h2k_path_join ("/", path);
+  cwd = getcwd (NULL, 0);
+  if (cwd == NULL) {
+    h2k_error ("getcwd: %m");
+    return NULL;
+  }
+  /* "./x" reads better as "x". */
+  while (path[0] == '.' && path[1] == '/')
+    path += 2;
+  return h2k_path_join (cwd, path);
+}
+
+char *
+h2k_dirname (const char *path)
+{
+  CLEANUP_FREE char *copy = strdup (path);
+  char *r = copy ? strdup (dirname (copy)) : NULL;
+
+  if (r == NULL)
+    h2k_error ("%s: %m", path);
+  return r;
+}
+
+int
+h2k_ends_with_ci (const char *s, const char *suffix)
+{
+  size_t n = strlen (s), m = strlen (suffix);
+
+  return n >= m && strcasecmp (s + n - m, suffix) == 0;
+}
+
+char *
+h2k_trim (char *s)
+{
+  size_t n;
+
+  while (isspace ((unsigned char) *s))
+    s++;
+  n = strlen (s);
+  while (n > 0 && isspace ((unsigned char) s[n - 1]))
+    s[--n] = '\0';
+  return s;
+}
+
+char *
+h2k_read_stream (FILE *fp, const char *name, size_t max, size_t *len)
+{
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+
+  for (;;) {
+    if (n + 4096 + 1 > cap) {
+      size_t ncap = cap ? cap * 2 : 8192;
+      char *p = realloc (buf, ncap);
+      if (p == NULL) {
+        h2k_error ("%s: %m", name);
+        goto fail;
+      }
+      buf = p;
+      cap = ncap;
+    }
+    size_t r = fread (buf + n, 1, cap - n - 1, fp);
+    n += r;
+    if (n > max) {
+      h2k_error ("%s: file is larger than %zu bytes", name, max);
+      goto fail;
+    }
+    if (r == 0)
+      break;
+  }
+  if (ferror (fp)) {
+    h2k_error ("%s: read: %m", name);
+    goto fail;
+  }
+  buf[n] = '\0';
+  if (len)
+    *len = n;
+  return buf;
+ fail:
+  free (buf);
+  return NULL;
+}
+
+char *
+h2k_read_file (const char *path, size_t max, size_t *len)
+{
+  CLEANUP_FCLOSE FILE *fp = fopen (path, "re");
+
+  if (fp == NULL) {
+    h2k_error ("%s: %m", path);
+    return NULL;
+  }
+  return h2k_read_stream (fp, path, max, len);
+}
+
+void
+h2k_now_rfc3339 (char buf[32])
+{
+  time_t t = time (NULL);
+  struct tm tm;
+
+  gmtime_r (&t, &tm);
+  strftime (buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+double
+h2k_monotonic (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,41 @@
+/* h2k: small string and path helpers. */
+#ifndef H2K_UTIL_H
+#define H2K_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Make PATH absolute against the current directory, without resolving
+ * links.  Returns a string the caller frees, or NULL reported.
+ */
+char *h2k_absolute_path (const char *path);
+
+/* DIR "/" NAME, unless NAME is absolute.  Caller frees; NULL reported. */
+char *h2k_path_join (const char *dir, const char *name);
+
+/* The directory part of PATH ("." if none).  Caller frees; NULL reported. */
+char *h2k_dirname (const char *path);
+
+/* Does S end with SUFFIX, ignoring ASCII case? */
+int h2k_ends_with_ci (const char *s, const char *suffix);
+
+/* Strip leading and trailing white space in place; returns S moved past
+ * leading space.
+ */
+char *h2k_trim (char *s);
+
+/* Read the whole of FP (at most MAX bytes: more is an error, E2BIG) into a
+ * NUL-terminated buffer the caller frees.  *LEN gets the length.  NAME is
+ * used in messages.  NULL reported.
+ */
+char *h2k_read_stream (FILE *fp, const char *name, size_t max, size_t *len);
+char *h2k_read_file (const char *path, size_t max, size_t *len);
+
+/* Current time as RFC 3339 UTC ("2026-11-28T12:00:00Z") into BUF[32]. */
+void h2k_now_rfc3339 (char buf[32]);
+
+/* Monotonic seconds, for durations. */
+double h2k_monotonic (void);
+
+#endif
