@@ -1,0 +1,560 @@
+/* Unit tests: common/vhd.c, VHD footers, dynamic headers, locators. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "cleanup.h"
+#include "error.h"
+#include "vhd.h"
+
+static const char *
+corpus (void)
+{
+  const char *c = getenv ("H2K_CORPUS");
+  return c ? c : SRCDIR "/../shared/corpus";
+}
+
+static int
+error_is (const char *want)
+{
+  const char *e = h2k_first_error ();
+  int ok = e && strstr (e, want) != NULL;
+
+  if (!ok)
+    printf ("# error \"%s\", wanted \"%s\"\n", e ? e : "(none)", want);
+  h2k_clear_error ();
+  return ok;
+}
+
+static void
+put_be32 (unsigned char *p, uint32_t v)
+{
+  for (int i = 0; i < 4; ++i)
+    p[i] = v >> (24 - 8 * i);
+}
+
+static void
+put_be64 (unsigned char *p, uint64_t v)
+{
+  put_be32 (p, v >> 32);
+  put_be32 (p + 4, v);
+}
+
+static void
+set_checksum (unsigned char *b, size_t len, size_t at)
+{
+  uint32_t sum = 0;
+
+  put_be32 (b + at, 0);
+  for (size_t i = 0; i < len; ++i)
+    sum += b[i];
+  put_be32 (b + at, ~sum);
+}
+
+/* A footer of type TYPE, size 4 MiB, uuid 00 01 02 ... 0f. */
+static void
+make_footer (unsigned char *b, uint32_t type)
+{
+  memset (b, 0, 512);
+  memcpy (b, "conectix", 8);
+  put_be32 (b + 8, 2);
+  put_be32 (b + 12, 0x00010000);
+  put_be64 (b + 16, type == H2K_VHD_FIXED ? UINT64_MAX : 512);
+  put_be32 (b + 24, 655986203);
+  memcpy (b + 28, "win ", 4);
+  memcpy (b + 36, "Wi2k", 4);
+  put_be64 (b + 40, 4 << 20);
+  put_be64 (b + 48, 4 << 20);
+  put_be32 (b + 60, type);
+  for (int i = 0; i < 16; ++i)
+    b[68 + i] = i;
+  set_checksum (b, 512, 64);
+}
+
+TEST (footer)
+{
+  unsigned char b[512];
+  struct h2k_vhd_footer f;
+  char u[37];
+
+  make_footer (b, H2K_VHD_DIFFERENCING);
+  CHECK (h2k_vhd_parse_footer (b, sizeof b, "d.vhd", &f) == 0);
+  CHECK_INT (f.disk_type, H2K_VHD_DIFFERENCING);
+  CHECK_INT (f.current_size, 4 << 20);
+  CHECK_INT (f.data_offset, 512);
+  CHECK_INT (f.timestamp, 655986203);
+  CHECK_STR (f.creator_app, "win ");
+  CHECK_STR (f.creator_os, "Wi2k");
+  h2k_vhd_uuid_string (f.uuid, u);
+  CHECK_STR (u, "00010203-0405-0607-0809-0a0b0c0d0e0f");
+
+  b[100] ^= 1;
+  CHECK (h2k_vhd_parse_footer (b, sizeof b, "d.vhd", &f) == -1);
+  CHECK (error_is ("d.vhd: footer: checksum: "));
+  make_footer (b, 5);
+  CHECK (h2k_vhd_parse_footer (b, sizeof b, "d.vhd", &f) == -1);
+  CHECK (error_is ("d.vhd: footer: disk type: 5 is not 2 (fixed), 3 (dynamic) or 4 (differencing)"));
+  make_footer (b, 3);
+  memcpy (b, "conectiy", 8);
+  CHECK (h2k_vhd_parse_footer (b, sizeof b, "d.vhd", &f) == -1);
+  CHECK (error_is ("d.vhd: footer: cookie: no \"conectix\""));
+  make_footer (b, 3);
+  put_be32 (b + 12, 0x00020000);
+  set_checksum (b, 512, 64);
+  CHECK (h2k_vhd_parse_footer (b, sizeof b, "d.vhd", &f) == -1);
+  CHECK (error_is ("footer: version: 00020000 is not 1.x"));
+  CHECK (h2k_vhd_parse_footer (b, 100, "d.vhd", &f) == -1);
+  CHECK (error_is ("not a VHD"));
+}
+
+/* UTF-16 of an ASCII string, big- or little-endian. */
+static size_t
+utf16 (unsigned char *out, const char *s, int be)
+{
+  size_t n = 0;
+
+  for (; *s; ++s, n += 2) {
+    out[n + !be] = 0;
+    out[n + be] = *s;
+  }
+  return n;
+}
+
+static void
+make_dyn (unsigned char *b)
+{
+  memset (b, 0, 1024);
+  memcpy (b, "cxsparse", 8);
+  put_be64 (b + 8, UINT64_MAX);
+  put_be64 (b + 16, 1536);
+  put_be32 (b + 24, 0x00010000);
+  put_be32 (b + 28, 2);
+  put_be32 (b + 32, 2 << 20);
+  for (int i = 0; i < 16; ++i)
+    b[40 + i] = 0xf0 + i;
+  put_be32 (b + 56, 12345);
+  utf16 (b + 64, "parent.vhd", 1);
+  memcpy (b + 576, "W2ku", 4);
+  put_be32 (b + 576 + 4, 512);
+  put_be32 (b + 576 + 8, 40);
+  put_be64 (b + 576 + 16, 4096);
+  memcpy (b + 600, "MacX", 4);
+  put_be32 (b + 600 + 8, 30);
+  put_be64 (b + 600 + 16, 8192);
+  set_checksum (b, 1024, 36);
+}
+
+TEST (dyn_header)
+{
+  unsigned char b[1024];
+  struct h2k_vhd_dyn_header h;
+  char u[37];
+
+  make_dyn (b);
+  CHECK (h2k_vhd_parse_dyn_header (b, sizeof b, "d.vhd", &h) == 0);
+  CHECK_INT (h.block_size, 2 << 20);
+  CHECK_INT (h.max_table_entries, 2);
+  CHECK_INT (h.table_offset, 1536);
+  CHECK_INT (h.parent_timestamp, 12345);
+  CHECK_STR (h.parent_name, "parent.vhd");
+  h2k_vhd_uuid_string (h.parent_uuid, u);
+  CHECK_STR (u, "f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff");
+  CHECK_STR (h.locators[0].code, "W2ku");
+  CHECK_INT (h.locators[0].data_length, 40);
+  CHECK_INT (h.locators[0].data_offset, 4096);
+  CHECK_STR (h.locators[1].code, "Mac X");
+  CHECK_STR (h.locators[2].code, "");
+
+  b[300] ^= 1;
+  CHECK (h2k_vhd_parse_dyn_header (b, sizeof b, "d.vhd", &h) == -1);
+  CHECK (error_is ("d.vhd: dynamic header: checksum: "));
+  make_dyn (b);
+  put_be32 (b + 32, 3000);
+  set_checksum (b, 1024, 36);
+  CHECK (h2k_vhd_parse_dyn_header (b, sizeof b, "d.vhd", &h) == -1);
+  CHECK (error_is ("d.vhd: dynamic header: block size: 3000 is not a power of two"));
+  make_dyn (b);
+  memcpy (b, "cxsparsy", 8);
+  CHECK (h2k_vhd_parse_dyn_header (b, sizeof b, "d.vhd", &h) == -1);
+  CHECK (error_is ("dynamic header: cookie"));
+  /* A lone surrogate is not UTF-16. */
+  make_dyn (b);
+  b[64] = 0xd8;
+  b[65] = 0x00;
+  b[66] = 0x00;
+  b[67] = 0x41;
+  set_checksum (b, 1024, 36);
+  CHECK (h2k_vhd_parse_dyn_header (b, sizeof b, "d.vhd", &h) == -1);
+  CHECK (error_is ("dynamic header: parent name: not valid UTF-16BE text"));
+}
+
+TEST (locators)
+{
+  struct h2k_vhd_locator w2ku = { .code = "W2ku" }, w2ru = { .code = "W2ru" };
+  struct h2k_vhd_locator macx = { .code = "Mac X" }, mac = { .code = "Mac " };
+  unsigned char buf[256];
+  size_t n;
+  char *p;
+
+  n = utf16 (buf, "C:\\VMs\\base.vhd", 0);
+  p = h2k_vhd_decode_locator (&w2ku, buf, n, "d.vhd");
+  CHECK_STR (p, "C:\\VMs\\base.vhd");
+  free (p);
+  /* Trailing NULs of the locator's space are not part of the name. */
+  n = utf16 (buf, ".\\base.vhd", 0);
+  memset (buf + n, 0, 8);
+  p = h2k_vhd_decode_locator (&w2ru, buf, n + 8, "d.vhd");
+  CHECK_STR (p, ".\\base.vhd");
+  free (p);
+  p = h2k_vhd_decode_locator (&macx, "file://localhost/Users/a/My%20Disk.vhd", 38, "d.vhd");
+  CHECK_STR (p, "/Users/a/My Disk.vhd");
+  free (p);
+  CHECK (h2k_vhd_decode_locator (&macx, "http://x/y", 10, "d.vhd") == NULL);
+  CHECK (error_is ("d.vhd: parent locator Mac X: not a file:// URL"));
+  CHECK (h2k_vhd_decode_locator (&mac, "xxxx", 4, "d.vhd") == NULL);
+  CHECK (error_is ("d.vhd: parent locator Mac : unsupported platform code"));
+  CHECK (h2k_vhd_decode_locator (&w2ku, buf, H2K_VHD_MAX_LOCATOR + 1, "d.vhd") == NULL);
+  CHECK (error_is ("d.vhd: parent locator W2ku: data length 65537 out of range"));
+  memset (buf, 0, 8);
+  CHECK (h2k_vhd_decode_locator (&w2ku, buf, 8, "d.vhd") == NULL);
+  CHECK (error_is ("d.vhd: parent locator W2ku: empty path"));
+}
+
+/* A whole file: footer copy at 0, dynamic header at 512, locator data,
+ * footer at the end; then damage it.
+ */
+TEST (read_file)
+{
+  char path[] = "/tmp/h2k-test-vhd-XXXXXX";
+  int fd = mkstemp (path);
+  unsigned char foot[512], dyn[1024], loc[64];
+  struct h2k_vhd_info in;
+  size_t n;
+
+  CHECK (fd >= 0);
+  make_footer (foot, H2K_VHD_DIFFERENCING);
+  make_dyn (dyn);
+  n = utf16 (loc, "C:\\x\\parent.vhd", 0);
+  put_be32 (dyn + 576 + 8, n);
+  set_checksum (dyn, 1024, 36);
+  CHECK (pwrite (fd, foot, 512, 0) == 512);
+  CHECK (pwrite (fd, dyn, 1024, 512) == 1024);
+  CHECK (pwrite (fd, loc, n, 4096) == (ssize_t) n);
+  CHECK (pwrite (fd, "file:///tmp/parent.vhd", 22, 8192) == 22);
+  CHECK (pwrite (fd, foot, 512, 8704) == 512);
+  /* MacX data length 30 runs past what we wrote, into zeros: allowed. */
+  CHECK (h2k_vhd_read (path, &in) == 0);
+  CHECK (in.has_dyn);
+  CHECK_STR (in.locator_paths[0], "C:\\x\\parent.vhd");
+  CHECK_STR (in.locator_paths[1], "/tmp/parent.vhd");
+  h2k_vhd_info_free (&in);
+
+  /* The locator points past the end of the file. */
+  put_be64 (dyn + 576 + 16, 1 << 20);
+  set_checksum (dyn, 1024, 36);
+  CHECK (pwrite (fd, dyn, 1024, 512) == 1024);
+  CHECK (h2k_vhd_read (path, &in) == -1);
+  CHECK (error_is ("parent locator: offset 1048576 lies beyond the end of the file"));
+  /* No footer at the end: the copy at 0 is used. */
+  make_dyn (dyn);
+  CHECK (pwrite (fd, dyn, 1024, 512) == 1024);
+  CHECK (pwrite (fd, "xxxxxxxx", 8, 8704) == 8);
+  CHECK (h2k_vhd_read (path, &in) == 0);
+  h2k_vhd_info_free (&in);
+  /* A dynamic header beyond the end. */
+  CHECK (ftruncate (fd, 600) == 0);
+  CHECK (h2k_vhd_read (path, &in) == -1);
+  CHECK (error_is ("dynamic header: offset 512 lies beyond the end of the file"));
+  close (fd);
+  unlink (path);
+}
+
+TEST (corpus_differencing)
+{
+  CLEANUP_FREE char *path = NULL;
+  struct h2k_vhd_info in;
+  char u[37];
+
+  if (asprintf (&path, "%s/disk-images/dfvfs/fat-differential.vhd", corpus ()) == -1)
+    abort ();
+  if (access (path, R_OK) != 0) {
+    printf ("# skipped: %s not found\n", path);
+    return;
+  }
+  CHECK (h2k_vhd_read (path, &in) == 0);
+  CHECK_INT (in.footer.disk_type, H2K_VHD_DIFFERENCING);
+  CHECK_INT (in.footer.current_size, 4194304);
+  CHECK_STR (in.footer.creator_app, "win ");
+  h2k_vhd_uuid_string (in.footer.uuid, u);
+  CHECK_STR (u, "f84f1636-cd9e-9041-a69e-dcc2380e416a");
+  h2k_vhd_uuid_string (in.dyn.parent_uuid, u);
+  CHECK_STR (u, "5fa21a55-f394-aa4d-9958-1951a67d5540");
+  CHECK_STR (in.dyn.parent_name, "C:\\Projects\\dfvfs\\test_data\\fat-parent.vhd");
+  CHECK_STR (in.dyn.locators[0].code, "W2ku");
+  CHECK_STR (in.locator_paths[0], "C:\\Projects\\dfvfs\\test_data\\fat-parent.vhd");
+  CHECK_STR (in.dyn.locators[1].code, "W2ru");
+  CHECK_STR (in.locator_paths[1], ".\\fat-parent.vhd");
+  h2k_vhd_info_free (&in);
+}
+
+/* dfvfs's image.vhd has a footer whose checksum qemu refuses too. */
+TEST (corpus_bad_checksum)
+{
+  CLEANUP_FREE char *path = NULL;
+  struct h2k_vhd_info in;
+
+  if (asprintf (&path, "%s/disk-images/dfvfs/image.vhd", corpus ()) == -1)
+    abort ();
+  if (access (path, R_OK) != 0) {
+    printf ("# skipped: %s not found\n", path);
+    return;
+  }
+  CHECK (h2k_vhd_read (path, &in) == -1);
+  CHECK (error_is ("image.vhd: footer: checksum: fffff683 recorded, ffffef25 computed"));
+}
+
+/* VHDX. */
+
+static void
+put_le32 (unsigned char *p, uint32_t v)
+{
+  for (int i = 0; i < 4; ++i)
+    p[i] = v >> (8 * i);
+}
+
+static void
+put_le64 (unsigned char *p, uint64_t v)
+{
+  put_le32 (p, v);
+  put_le32 (p + 4, v >> 32);
+}
+
+static void
+put_le16 (unsigned char *p, uint16_t v)
+{
+  p[0] = v;
+  p[1] = v >> 8;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in the on-disk byte order. */
+static void
+put_guid (unsigned char *p, const char *s)
+{
+  unsigned v[16];
+
+  sscanf (s, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-%2x%2x%2x%2x%2x%2x",
+          &v[3], &v[2], &v[1], &v[0], &v[5], &v[4], &v[7], &v[6],
+          &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]);
+  for (int i = 0; i < 16; ++i)
+    p[i] = v[i];
+}
+
+static void
+set_crc (unsigned char *b, size_t len)
+{
+  put_le32 (b + 4, 0);
+  put_le32 (b + 4, h2k_crc32c (b, len));
+}
+
+TEST (crc32c)
+{
+  CHECK_INT (h2k_crc32c ("123456789", 9), 0xe3069283);
+  CHECK_INT (h2k_crc32c ("", 0), 0);
+}
+
+TEST (vhdx_guid)
+{
+  unsigned char g[16];
+  char s[39];
+
+  put_guid (g, "83ed0ec3-24c8-49a6-a959-5e4bf1288bfb");
+  CHECK_INT (g[0], 0xc3);
+  h2k_vhdx_guid_string (g, s);
+  CHECK_STR (s, "{83ed0ec3-24c8-49a6-a959-5e4bf1288bfb}");
+}
+
+TEST (vhdx_header)
+{
+  unsigned char b[4096] = "head";
+  unsigned char dwg[16];
+  uint64_t seq;
+  char s[39];
+
+  put_le64 (b + 8, 42);
+  put_guid (b + 32, "11111111-2222-3333-4444-555555555555");
+  set_crc (b, sizeof b);
+  CHECK (h2k_vhdx_parse_header (b, sizeof b, "x.vhdx", 1, &seq, dwg) == 0);
+  CHECK_INT (seq, 42);
+  h2k_vhdx_guid_string (dwg, s);
+  CHECK_STR (s, "{11111111-2222-3333-4444-555555555555}");
+  b[100] = 1;
+  CHECK (h2k_vhdx_parse_header (b, sizeof b, "x.vhdx", 1, &seq, dwg) == -1);
+  CHECK (error_is ("x.vhdx: header: bad signature or checksum"));
+  h2k_clear_error ();
+  CHECK (h2k_vhdx_parse_header (b, sizeof b, "x.vhdx", 0, &seq, dwg) == -1);
+  CHECK (h2k_first_error () == NULL);
+}
+
+TEST (vhdx_region_table)
+{
+  static unsigned char b[65536];
+  uint64_t off = 0;
+  uint32_t len = 0;
+
+  memcpy (b, "regi", 4);
+  put_le32 (b + 8, 2);
+  put_guid (b + 16, "2dc27766-f623-4200-9d64-115e9bfd4a08");
+  put_guid (b + 48, "8b7ca206-4790-4b9a-b8fe-575f050f886e");
+  put_le64 (b + 48 + 16, 2 << 20);
+  put_le32 (b + 48 + 24, 1 << 20);
+  set_crc (b, sizeof b);
+  CHECK (h2k_vhdx_parse_region_table (b, sizeof b, "x.vhdx", 1, &off, &len) == 0);
+  CHECK_INT (off, 2 << 20);
+  CHECK_INT (len, 1 << 20);
+  put_le32 (b + 8, 1);
+  set_crc (b, sizeof b);
+  CHECK (h2k_vhdx_parse_region_table (b, sizeof b, "x.vhdx", 1, &off, &len) == -1);
+  CHECK (error_is ("x.vhdx: region table: no metadata region"));
+  put_le32 (b + 8, 5000);
+  set_crc (b, sizeof b);
+  CHECK (h2k_vhdx_parse_region_table (b, sizeof b, "x.vhdx", 1, &off, &len) == -1);
+  CHECK (error_is ("x.vhdx: region table: 5000 entries (at most 2047)"));
+}
+
+/* A metadata region: file parameters (HASPARENT), size, locator with
+ * KEYS/VALUES.
+ */
+static size_t
+make_metadata (unsigned char *b, size_t len, int has_parent,
+               const char *const *kv, size_t nkv)
+{
+  unsigned char *loc = b + 0x10000 + 64;
+  size_t pos = 20 + 12 * nkv;
+
+  memset (b, 0, len);
+  memcpy (b, "metadata", 8);
+  put_le16 (b + 10, 3);
+  put_guid (b + 32, "caa16737-fa36-4d43-b3b6-33f0aa44e76b");
+  put_le32 (b + 32 + 16, 0x10000);
+  put_le32 (b + 32 + 20, 8);
+  put_le32 (b + 0x10000, 32 << 20);
+  put_le32 (b + 0x10004, has_parent ? 2 : 0);
+  put_guid (b + 64, "2fa54224-cd1b-4876-b211-5dbed83bf4b8");
+  put_le32 (b + 64 + 16, 0x10008);
+  put_le32 (b + 64 + 20, 8);
+  put_le64 (b + 0x10008, 4 << 20);
+  put_guid (b + 96, "a8d35f2d-b30b-454d-abf7-d3d84834ab0c");
+  put_le32 (b + 96 + 16, 0x10000 + 64);
+  put_guid (loc, "b04aefb7-d19e-4a81-b789-25b8e9445913");
+  put_le16 (loc + 18, nkv);
+  for (size_t i = 0; i < nkv; ++i) {
+    size_t kl = utf16 (loc + pos, kv[2 * i], 0);
+    size_t vl = utf16 (loc + pos + kl, kv[2 * i + 1], 0);
+    put_le32 (loc + 20 + 12 * i, pos);
+    put_le32 (loc + 20 + 12 * i + 4, pos + kl);
+    put_le16 (loc + 20 + 12 * i + 8, kl);
+    put_le16 (loc + 20 + 12 * i + 10, vl);
+    pos += kl + vl;
+  }
+  put_le32 (b + 96 + 20, pos);
+  return pos;
+}
+
+TEST (vhdx_metadata)
+{
+  static unsigned char b[0x20000];
+  const char *kv[] = {
+    "parent_linkage", "{83ed0ec3-24c8-49a6-a959-5e4bf1288bfb}",
+    "relative_path", "..\\p\\parent.vhdx",
+    "absolute_win32_path", "\\\\?\\d:\\p\\parent.vhdx",
+    "other", "ignored",
+  };
+  struct h2k_vhdx_info in = { 0 };
+
+  make_metadata (b, sizeof b, 1, kv, 4);
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == 0);
+  CHECK (in.has_parent);
+  CHECK_INT (in.virtual_size, 4 << 20);
+  CHECK_INT (in.block_size, 32 << 20);
+  CHECK_STR (in.parent_linkage, "{83ed0ec3-24c8-49a6-a959-5e4bf1288bfb}");
+  CHECK_STR (in.relative_path, "..\\p\\parent.vhdx");
+  CHECK_STR (in.absolute_win32_path, "\\\\?\\d:\\p\\parent.vhdx");
+  CHECK (in.volume_path == NULL);
+  h2k_vhdx_info_free (&in);
+
+  /* HasParent without a parent_linkage. */
+  make_metadata (b, sizeof b, 1, kv + 2, 1);
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+  CHECK (error_is ("x.vhdx: parent locator: parent_linkage: missing in a differencing disk"));
+  CHECK (in.relative_path == NULL);
+  /* A key twice. */
+  {
+    const char *twice[] = { "relative_path", "a", "relative_path", "b" };
+    make_metadata (b, sizeof b, 1, twice, 2);
+    CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+    CHECK (error_is ("x.vhdx: parent locator: relative_path: given twice"));
+  }
+  /* An entry pointing outside the item. */
+  make_metadata (b, sizeof b, 1, kv, 1);
+  put_le32 (b + 0x10000 + 64 + 24, 70000);
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+  CHECK (error_is ("x.vhdx: parent locator: entry out of bounds"));
+  /* Another locator type. */
+  make_metadata (b, sizeof b, 1, kv, 1);
+  b[0x10000 + 64] ^= 1;
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+  CHECK (error_is ("is not a VHDX parent"));
+  /* An item outside the region. */
+  make_metadata (b, sizeof b, 0, kv, 1);
+  put_le32 (b + 64 + 16, sizeof b - 4);
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+  CHECK (error_is ("x.vhdx: metadata: item out of bounds"));
+  /* No size. */
+  make_metadata (b, sizeof b, 0, kv, 1);
+  memset (b + 64, 0, 16);
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+  CHECK (error_is ("x.vhdx: metadata: virtual disk size missing"));
+  /* Too many entries. */
+  make_metadata (b, sizeof b, 0, kv, 1);
+  put_le16 (b + 10, 4000);
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+  CHECK (error_is ("x.vhdx: metadata: 4000 entries"));
+  memcpy (b, "metadato", 8);
+  CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
+  CHECK (error_is ("no \"metadata\" table"));
+}
+
+TEST (vhdx_not_vhdx)
+{
+  struct h2k_vhdx_info in;
+  CLEANUP_FREE char *path = NULL;
+
+  if (asprintf (&path, "%s/disk-images/dfvfs/fat-differential.vhd", corpus ()) == -1)
+    abort ();
+  if (access (path, R_OK) != 0)
+    return;
+  CHECK (h2k_vhdx_read (path, &in) == -1);
+  CHECK (error_is ("file identifier: no \"vhdxfile\" (not a VHDX)"));
+}
+
+int
+main (void)
+{
+  RUN (footer);
+  RUN (dyn_header);
+  RUN (locators);
+  RUN (read_file);
+  RUN (corpus_differencing);
+  RUN (corpus_bad_checksum);
+  RUN (crc32c);
+  RUN (vhdx_guid);
+  RUN (vhdx_header);
+  RUN (vhdx_region_table);
+  RUN (vhdx_metadata);
+  RUN (vhdx_not_vhdx);
+  return test_done ();
+}
