@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,15 @@
 #include "cleanup.h"
 #include "error.h"
 #include "run.h"
+#include "util.h"
 
 struct sink {
   int fd;                       /* read end, or -1 when closed */
   char **buf;
   size_t *len;
   size_t cap;
+  h2k_run_line_fn line_fn;      /* if set, records go here, not to buf */
+  void *opaque;
 };
 
 void
@@ -32,6 +36,28 @@ h2k_run_result_free (struct h2k_run_result *res)
   res->out_len = res->err_len = 0;
 }
 
+/* Hand every complete record ('\n' or '\r' terminated, terminator
+ * stripped, empty ones skipped) to the line callback, keep the rest.
+ */
+static void
+sink_lines (struct sink *s)
+{
+  char *buf = *s->buf;
+  size_t start = 0;
+
+  for (size_t i = 0; i < *s->len; ++i) {
+    if (buf[i] != '\n' && buf[i] != '\r')
+      continue;
+    buf[i] = '\0';
+    if (i > start)
+      s->line_fn (buf + start, s->opaque);
+    start = i + 1;
+  }
+  memmove (buf, buf + start, *s->len - start);
+  *s->len -= start;
+  buf[*s->len] = '\0';
+}
+
 static int
 sink_read (struct sink *s)
 {
@@ -43,6 +69,10 @@ sink_read (struct sink *s)
   if (r == 0) {
     close (s->fd);
     s->fd = -1;
+    if (s->line_fn && *s->len > 0) {
+      s->line_fn ((*s->buf), s->opaque);
+      *s->len = 0;
+    }
     return 0;
   }
   if (*s->len + r + 1 > s->cap) {
@@ -60,6 +90,8 @@ sink_read (struct sink *s)
   memcpy (*s->buf + *s->len, tmp, r);
   *s->len += r;
   (*s->buf)[*s->len] = '\0';
+  if (s->line_fn)
+    sink_lines (s);
   return 0;
 }
 
@@ -108,8 +140,9 @@ collect (struct sink *sinks, size_t n)
   }
 }
 
-int
-h2k_run (const char *const *argv, unsigned flags, struct h2k_run_result *res)
+static int
+run (const char *const *argv, unsigned flags, h2k_run_line_fn line_fn,
+     void *opaque, struct h2k_run_result *res)
 {
   int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
   struct sink sinks[2];
@@ -139,13 +172,15 @@ h2k_run (const char *const *argv, unsigned flags, struct h2k_run_result *res)
   if (outp[1] >= 0) {
     close (outp[1]);
     outp[1] = -1;
-    sinks[nsinks++] = (struct sink) { outp[0], &res->out, &res->out_len, 0 };
+    sinks[nsinks++] = (struct sink) { outp[0], &res->out, &res->out_len, 0,
+                                      line_fn, opaque };
     outp[0] = -1;
   }
   if (errp[1] >= 0) {
     close (errp[1]);
     errp[1] = -1;
-    sinks[nsinks++] = (struct sink) { errp[0], &res->err, &res->err_len, 0 };
+    sinks[nsinks++] = (struct sink) { errp[0], &res->err, &res->err_len, 0,
+                                      NULL, NULL };
     errp[0] = -1;
   }
   r = collect (sinks, nsinks);
@@ -172,6 +207,26 @@ h2k_run (const char *const *argv, unsigned flags, struct h2k_run_result *res)
     if (outp[i] >= 0) close (outp[i]);
     if (errp[i] >= 0) close (errp[i]);
   }
+  return r;
+}
+
+int
+h2k_run (const char *const *argv, unsigned flags, struct h2k_run_result *res)
+{
+  return run (argv, flags, NULL, NULL, res);
+}
+
+int
+h2k_run_lines (const char *const *argv, unsigned flags,
+               h2k_run_line_fn line_fn, void *opaque,
+               struct h2k_run_result *res)
+{
+  int r = run (argv, flags | H2K_RUN_OUT, line_fn, opaque, res);
+
+  /* Records were consumed; do not leave a partial one looking like output. */
+  if (res->out)
+    res->out[0] = '\0';
+  res->out_len = 0;
   return r;
 }
 
@@ -209,6 +264,12 @@ h2k_run_ok (const char *const *argv, unsigned flags, struct h2k_run_result *res)
     h2k_error ("%s failed (exit %d)%s%s", argv[0], res->status,
                line ? ": " : "", line ? line : "");
   return -1;
+}
+
+char *
+h2k_run_err_line (const struct h2k_run_result *res)
+{
+  return res->err ? last_line (res->err, res->err_len) : NULL;
 }
 
 static int
@@ -276,4 +337,90 @@ h2k_have_program (const char *program)
       return 1;
   }
   return 0;
+}
+
+/* Append what is readable on FD to *BUF.  Returns 1 at EOF, 0, or -1. */
+static int
+append_read (int fd, char **buf, size_t *len, size_t *cap)
+{
+  struct sink s = { fd, buf, len, *cap, NULL, NULL };
+  int r = sink_read (&s);
+
+  *cap = s.cap;
+  if (r == -1)
+    return -1;
+  return s.fd == -1 ? 1 : 0;
+}
+
+int
+h2k_run_until (const char *const *argv, const char *match, double timeout,
+               int *matched, struct h2k_run_result *res)
+{
+  regex_t re;
+  int p[2] = { -1, -1 }, r = -1, wstatus, eof = 0, killed = 0;
+  size_t cap = 0;
+  double deadline = h2k_monotonic () + timeout;
+  pid_t pid;
+
+  memset (res, 0, sizeof *res);
+  *matched = 0;
+  if (regcomp (&re, match, REG_EXTENDED | REG_NOSUB) != 0) {
+    h2k_error ("bad regular expression '%s'", match);
+    return -1;
+  }
+  if (pipe2 (p, O_CLOEXEC) == -1) {
+    h2k_error ("pipe: %m");
+    goto out;
+  }
+  fflush (stderr);
+  pid = fork ();
+  if (pid == -1) {
+    h2k_error ("fork: %m");
+    goto out;
+  }
+  if (pid == 0) {
+    dup2 (p[1], 2);
+    child (argv, p[1], -1);
+  }
+  close (p[1]);
+  p[1] = -1;
+  while (!eof && !*matched) {
+    int left = (int) ((deadline - h2k_monotonic ()) * 1000);
+    struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+
+    if (left <= 0)
+      break;
+    if (poll (&pfd, 1, left) == -1 && errno != EINTR) {
+      h2k_error ("poll: %m");
+      break;
+    }
+    if (pfd.revents == 0)
+      continue;
+    eof = append_read (p[0], &res->out, &res->out_len, &cap);
+    if (eof == -1) {
+      h2k_error ("reading output of %s: %m", argv[0]);
+      break;
+    }
+    if (eof == 1)
+      p[0] = -1;
+    if (res->out && regexec (&re, res->out, 0, NULL, 0) == 0)
+      *matched = 1;
+  }
+  if (!eof) {
+    kill (pid, SIGKILL);
+    killed = 1;
+  }
+  while (waitpid (pid, &wstatus, 0) == -1 && errno == EINTR)
+    ;
+  res->status = WIFEXITED (wstatus) ? WEXITSTATUS (wstatus)
+                                    : 128 + WTERMSIG (wstatus);
+  h2k_debug ("%s: %s after %.1fs, status %d", argv[0],
+             *matched ? "matched" : killed ? "killed" : "exited",
+             timeout - (deadline - h2k_monotonic ()), res->status);
+  r = 0;
+ out:
+  if (p[0] >= 0) close (p[0]);
+  if (p[1] >= 0) close (p[1]);
+  regfree (&re);
+  return r;
 }

@@ -37,9 +37,34 @@ int h2k_run (const char *const *argv, unsigned flags,
 int h2k_run_ok (const char *const *argv, unsigned flags,
                 struct h2k_run_result *res);
 
+/* Like h2k_run, but the child's stdout is read as it comes and handed to
+ * LINE_FN one record at a time (records end at '\n' or '\r', as progress
+ * meters write them; the terminator is stripped and empty records are
+ * skipped).  LINE is only valid during the call.  res->out stays empty.
+ */
+typedef void (*h2k_run_line_fn) (const char *line, void *opaque);
+int h2k_run_lines (const char *const *argv, unsigned flags,
+                   h2k_run_line_fn line_fn, void *opaque,
+                   struct h2k_run_result *res);
+
+/* The last non-empty line of the captured stderr (for messages quoting a
+ * failed command), or NULL.  The caller frees it.
+ */
+char *h2k_run_err_line (const struct h2k_run_result *res);
+
 void h2k_run_result_free (struct h2k_run_result *res);
 
 #define CLEANUP_RUN_RESULT __attribute__((cleanup (h2k_run_result_free)))
+
+/* Run ARGV with stdout and stderr captured together (into res->out) until
+ * the extended regular expression MATCH appears in what it printed, or
+ * TIMEOUT seconds pass, or it exits.  A command still running then is
+ * killed (SIGKILL) and reaped.  *MATCHED is set to 1 if MATCH appeared.
+ * res->status is the exit status, or 128 + 9 when we killed it.  Returns
+ * 0, or -1 reported (could not start, bad regex).
+ */
+int h2k_run_until (const char *const *argv, const char *match,
+                   double timeout, int *matched, struct h2k_run_result *res);
 
 /* The command line as text, for messages only (shell-quoted where needed).
  * Returns a string the caller must free, or NULL on ENOMEM.

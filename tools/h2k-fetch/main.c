@@ -1,0 +1,352 @@
+/* h2k-fetch: build the first manifest from a VMX, OVF, OVA or disk
+ * image.  This file parses options, decides what SOURCE is and where the
+ * workdir goes, and hands over to one fetch_* function.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "h2k.h"
+#include "fetch.h"
+#include "vmx.h"
+
+#define DEFAULT_MAX_EXTRACT "1T"
+
+enum {
+  OPT_WORKDIR = H2K_OPT_TOOL,
+  OPT_NAME,
+  OPT_COPY,
+  OPT_MAX_EXTRACT,
+  OPT_FORMAT,
+};
+
+static const char short_opts[] = H2K_COMMON_SHORT "n";
+static const struct option long_opts[] = {
+  H2K_COMMON_LONG,
+  { "workdir", required_argument, NULL, OPT_WORKDIR },
+  { "name", required_argument, NULL, OPT_NAME },
+  { "copy", no_argument, NULL, OPT_COPY },
+  { "dry-run", no_argument, NULL, 'n' },
+  { "max-extract", required_argument, NULL, OPT_MAX_EXTRACT },
+  { "format", required_argument, NULL, OPT_FORMAT },
+  { NULL }
+};
+
+static void
+usage (FILE *fp, int status)
+{
+  fprintf (fp,
+"Usage: %s [OPTIONS] SOURCE\n"
+"Build the first h2k manifest from SOURCE and write it to standard output.\n"
+"SOURCE is a VMware .vmx, an .ovf, an .ova, or a disk image (VMDK, VHD,\n"
+"VHDX, qcow2, VDI; raw with --format raw).  Source files are never\n"
+"written.\n"
+"\n"
+"Options:\n"
+"      --workdir=DIR        where this migration's files go (default:\n"
+"                           ./NAME.h2k, created if missing)\n"
+"      --name=NAME          the VM's name (default: from SOURCE)\n"
+"      --copy               copy the disks into the workdir, verified by\n"
+"                           sha256 (default: reference them read-only)\n"
+"      --format=FMT         SOURCE is a disk image in FMT: vmdk, vhd, vhdx,\n"
+"                           qcow2, raw, vdi (needed for raw images)\n"
+"      --max-extract=SIZE   refuse an OVA expanding past SIZE (default "
+DEFAULT_MAX_EXTRACT ")\n"
+"  -n, --dry-run            decide and print the manifest, but create,\n"
+"                           copy and extract nothing\n"
+H2K_COMMON_HELP
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error.\n",
+           h2k_progname);
+  (void) status;
+}
+
+enum kind { K_VMX, K_OVF, K_OVA, K_IMAGE };
+
+static int
+kind_of_name (const char *s, enum kind *k)
+{
+  if (strcmp (s, "vmx") == 0) *k = K_VMX;
+  else if (strcmp (s, "ovf") == 0) *k = K_OVF;
+  else if (strcmp (s, "ova") == 0) *k = K_OVA;
+  else if (h2k_qemu_format (s)) *k = K_IMAGE;
+  else return -1;
+  return 0;
+}
+
+/* The kind a file name's extension claims, or NULL. */
+static const char *
+kind_of_extension (const char *path)
+{
+  static const char *const ext[][2] = {
+    { ".vmx", "vmx" }, { ".ovf", "ovf" }, { ".ova", "ova" },
+    { ".vmdk", "vmdk" }, { ".vhd", "vhd" }, { ".vhdx", "vhdx" },
+    { ".avhdx", "vhdx" }, { ".qcow2", "qcow2" }, { ".vdi", "vdi" },
+  };
+
+  for (size_t i = 0; i < sizeof ext / sizeof ext[0]; ++i)
+    if (h2k_ends_with_ci (path, ext[i][0]))
+      return ext[i][1];
+  return NULL;
+}
+
+/* Decide what SOURCE is: by extension, checked against the content for
+ * disk images; by content when the extension says nothing.
+ */
+static int
+decide_kind (const char *source, const char *format, enum kind *k)
+{
+  const char *by_ext = kind_of_extension (source), *by_content;
+
+  if (format) {
+    if (by_ext && (strcmp (by_ext, "vmx") == 0 || strcmp (by_ext, "ovf") == 0 ||
+                   strcmp (by_ext, "ova") == 0)) {
+      h2k_error ("%s: --format applies to disk images, not to .%s files",
+                 source, by_ext);
+      return -1;
+    }
+    *k = K_IMAGE;
+    return 0;
+  }
+  if (fetch_sniff (source, &by_content) == -1)
+    return -1;
+  if (by_ext && kind_of_name (by_ext, k) == 0 && *k != K_IMAGE)
+    return 0;                   /* vmx, ovf, ova: their parsers judge */
+  if (by_ext && by_content && strcmp (by_ext, by_content) != 0) {
+    h2k_error ("%s: named .%s but its content is %s (use --format to "
+               "override)", source, by_ext, by_content);
+    return -1;
+  }
+  if (by_content && kind_of_name (by_content, k) == 0)
+    return 0;
+  if (by_ext)
+    h2k_error ("%s: not a %s image (no %s signature found)", source, by_ext,
+               by_ext);
+  else
+    h2k_error ("%s: unknown file type (not a VMX, OVF, OVA, or a VMDK, VHD, "
+               "VHDX, qcow2 or VDI image); for a raw image use --format raw",
+               source);
+  return -1;
+}
+
+/* The default VM name: the VMX's displayName, else the file's name
+ * without its extension.  Caller frees; NULL reported.
+ */
+static char *
+default_name (const char *source, enum kind k)
+{
+  const char *base = strrchr (source, '/');
+  char *r, *dot;
+
+  if (k == K_VMX) {
+    int err;
+    r = fetch_vmx_name (source, &err);
+    if (r || err == -1)
+      return r;
+  }
+  r = strdup (base ? base + 1 : source);
+  if (r == NULL) {
+    h2k_error ("%m");
+    return NULL;
+  }
+  dot = strrchr (r, '.');
+  if (dot && dot != r)
+    *dot = '\0';
+  return r;
+}
+
+/* ./NAME.h2k, absolute, with NAME made safe as one path component. */
+static char *
+default_workdir (const char *name)
+{
+  CLEANUP_FREE char *comp = NULL;
+  char *r;
+
+  if (asprintf (&comp, "%s.h2k", name) == -1) {
+    h2k_error ("%m");
+    return NULL;
+  }
+  for (char *p = comp; *p; ++p)
+    if (*p == '/' || (unsigned char) *p < ' ' || *p == 127)
+      *p = '_';
+  if (comp[0] == '.')
+    comp[0] = '_';
+  if ((r = h2k_absolute_path (comp)) == NULL)
+    return NULL;
+  return r;
+}
+
+/* Create the workdir unless it exists (or this is a dry run); note it
+ * for fetch_undo if we made it.
+ */
+static int
+prepare_workdir (const char *dir, int dry_run)
+{
+  struct stat st;
+
+  if (stat (dir, &st) == 0) {
+    if (!S_ISDIR (st.st_mode)) {
+      h2k_error ("%s: workdir exists and is not a directory", dir);
+      return -1;
+    }
+    return 0;
+  }
+  if (errno != ENOENT) {
+    h2k_error ("%s: %m", dir);
+    return -1;
+  }
+  if (dry_run) {
+    h2k_debug ("dry run: would create %s", dir);
+    return 0;
+  }
+  if (mkdir (dir, 0755) == -1) {
+    h2k_error ("%s: cannot create the workdir: %m", dir);
+    return -1;
+  }
+  return fetch_note_created (dir);
+}
+
+static int
+check_source (const char *source)
+{
+  struct stat st;
+
+  if (strcmp (source, "-") == 0) {
+    h2k_error ("SOURCE must be a file: h2k-fetch does not read standard input");
+    return -1;
+  }
+  if (stat (source, &st) == -1) {
+    h2k_error ("%s: %m", source);
+    return -1;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    h2k_error ("%s: not a regular file", source);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+check_name (const char *name)
+{
+  if (name[0] == '\0' || strlen (name) > 255) {
+    h2k_error ("--name: must be 1 to 255 bytes long");
+    return -1;
+  }
+  for (const char *p = name; *p; ++p)
+    if ((unsigned char) *p < ' ' || *p == 127) {
+      h2k_error ("--name: control characters are not allowed");
+      return -1;
+    }
+  return 0;
+}
+
+static int
+run (const char *source, enum kind k, const struct fetch_opts *o,
+     json_object *m)
+{
+  switch (k) {
+  case K_VMX: return fetch_vmx (source, o, m);
+  case K_OVF: return fetch_ovf (source, o, m);
+  case K_OVA: return fetch_ova (source, o, m);
+  case K_IMAGE: return fetch_image (source, o, m);
+  }
+  return -1;
+}
+
+/* Everything after option parsing; M gets the manifest (or stays NULL). */
+static int
+fetch (const char *source, struct fetch_opts *o, const char *workdir_opt,
+       json_object **m)
+{
+  CLEANUP_FREE char *name = NULL, *workdir = NULL;
+  enum kind k;
+  int r;
+
+  if (check_source (source) == -1 ||
+      decide_kind (source, o->format, &k) == -1)
+    return -1;
+  name = o->name ? strdup (o->name) : default_name (source, k);
+  if (name == NULL)
+    return -1;
+  workdir = workdir_opt ? h2k_absolute_path (workdir_opt)
+    : default_workdir (name);
+  if (workdir == NULL)
+    return -1;
+  o->workdir = workdir;
+  h2k_debug ("source %s, name \"%s\", workdir %s", source, name, workdir);
+  r = (*m = h2k_manifest_new (name)) == NULL ||
+    h2k_json_set_string (*m, "workdir", workdir) == -1 ||
+    prepare_workdir (workdir, o->dry_run) == -1 ||
+    run (source, k, o, *m) == -1 ? -1 : 0;
+  o->workdir = NULL;            /* freed on return */
+  return r;
+}
+
+int
+main (int argc, char **argv)
+{
+  static struct h2k_tool tool;
+  struct fetch_opts o = { 0 };
+  const char *workdir = NULL, *max_extract = DEFAULT_MAX_EXTRACT;
+  json_object *m = NULL;
+  int c, r, status;
+
+  h2k_tool_init (&tool, argv[0]);
+  while ((c = getopt_long (argc, argv, short_opts, long_opts, NULL)) != -1) {
+    if (h2k_tool_option (&tool, c, optarg, usage))
+      continue;
+    switch (c) {
+    case OPT_WORKDIR: workdir = optarg; break;
+    case OPT_NAME: o.name = optarg; break;
+    case OPT_COPY: o.copy = 1; break;
+    case 'n': o.dry_run = 1; break;
+    case OPT_MAX_EXTRACT: max_extract = optarg; break;
+    case OPT_FORMAT: o.format = optarg; break;
+    default:
+      usage (stderr, H2K_EXIT_USAGE);
+      return H2K_EXIT_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    h2k_error (optind >= argc ? "missing SOURCE" : "too many arguments");
+    usage (stderr, H2K_EXIT_USAGE);
+    return H2K_EXIT_USAGE;
+  }
+  if (h2k_parse_size (max_extract, &o.max_extract) == -1 ||
+      o.max_extract == 0) {
+    h2k_error ("--max-extract: \"%s\" is not a size", max_extract);
+    return H2K_EXIT_USAGE;
+  }
+  if (o.format && h2k_qemu_format (o.format) == NULL) {
+    h2k_error ("--format: \"%s\" is not one of vmdk, vhd, vhdx, qcow2, raw, "
+               "vdi", o.format);
+    return H2K_EXIT_USAGE;
+  }
+  if (workdir && workdir[0] == '\0') {
+    h2k_error ("--workdir: empty");
+    return H2K_EXIT_USAGE;
+  }
+  if (o.name && check_name (o.name) == -1)
+    return H2K_EXIT_USAGE;
+  tool.stage.dry_run = o.dry_run;
+
+  r = fetch (argv[optind], &o, workdir, &m);
+  if (r == -1)
+    fetch_undo ();
+  status = h2k_tool_finish (&tool, m, r);
+  /* Writing the manifest failed: without it nothing refers to what we
+   * copied, so take it back.
+   */
+  if (status != H2K_EXIT_OK && r == 0)
+    fetch_undo ();
+  return status;
+}
