@@ -2,9 +2,12 @@
 #ifndef H2K_H
 #define H2K_H
 
+#include "accel.h"
 #include "cleanup.h"
 #include "digest.h"
 #include "error.h"
+#include "guest.h"
+#include "linuxcfg.h"
 #include "manifest.h"
 #include "publish.h"
 #include "qemu-img.h"

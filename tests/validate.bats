@@ -1,0 +1,346 @@
+#!/usr/bin/env bats
+# h2k-validate: boot proof, network proof, failures recorded, images never
+# written.  The boots use the real Debian 12 test guest (debian-bios), as
+# VMware leaves it: its initramfs has no virtio drivers, so it boots on
+# SATA and stops in the initramfs on virtio-blk.  Each boot takes 1-3
+# minutes under TCG.
+
+load helpers
+
+setup ()
+{
+    requires jq qemu-img
+    # Fast tests must not wait for the KVM probe.
+    export H2K_ACCEL="${H2K_ACCEL:-tcg}"
+    export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+    mkdir -p "$TMPDIR"
+}
+
+# Our private temporary directory (overlays, serial log) is gone.
+assert_no_tmpdir ()
+{
+    local left
+    left="$(ls -d "$TMPDIR"/h2k-validate.* 2>/dev/null || true)"
+    [ -z "$left" ] || { echo "left behind: $left" >&2; return 1; }
+}
+
+# A small manifest with one blank qcow2 disk and one NIC.
+small_manifest ()
+{
+    local disk="$BATS_TEST_TMPDIR/disk.qcow2"
+    qemu-img create -q -f qcow2 "$disk" 16M
+    jq -n --arg w "$BATS_TEST_TMPDIR/work" --arg d "$disk" '{
+        h2k_manifest_version: 1, workdir: $w,
+        vm: {name: "small", firmware: "uefi", memory_mb: 8192,
+             nics: [{id: "ethernet0", mac: "00:50:56:aa:bb:cc"}]},
+        disks: [{id: "disk0", source: {path: $d, format: "qcow2"},
+                 current: {path: $d, format: "qcow2"}}],
+        stages: []}'
+}
+
+# The debian-bios guest as h2k-fetch and h2k-inspect describe it.
+debian_manifest ()
+{
+    . "$image/facts"
+    h2k-fetch --workdir="$BATS_TEST_TMPDIR/work" "$image/$VMX" |
+    jq --arg mac "$MAC" --arg nic "$NIC" --arg addr "$IP/$PREFIX" --arg gw "$GATEWAY" \
+       '.guest = {network: {interfaces: [{name: $nic, backend: "ifupdown",
+            mac_pin: $mac, mac_pin_source: "udev", method: "static",
+            addresses: [$addr], gateway: $gw}]}}'
+}
+
+# Record the images' sha256 once, before the first boot.
+remember_sha ()
+{
+    local f="$BATS_FILE_TMPDIR/sha256"
+    [ -s "$f" ] || (cd "$image" && sha256sum "$DISK" "$VMX") >"$f"
+}
+
+# tiny_guest DIR: the host's kernel and a busybox initramfs that bring up
+# 10.0.2.15/24 on the NIC with MAC 52:54:00:00:00:10, send DHCP requests
+# from the NIC with MAC 52:54:00:00:00:12, leave any other NIC down, and
+# print a login prompt.  Built once per file; boots in 10-40 s with TCG.
+tiny_guest ()
+{
+    [ -s "$1/initrd.gz" ] && return 0
+    local d="$1" kver root
+    kver="$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)"
+    kver="${kver#/boot/vmlinuz-}"
+    [ -n "$kver" ] && [ -d "/lib/modules/$kver" ] || return 1
+    command -v busybox >/dev/null && command -v gzip >/dev/null || return 1
+    root="$d/root"
+    mkdir -p "$root/bin" "$root/lib/modules" "$root/proc" "$root/sys" "$root/dev"
+    cp /bin/busybox "$root/bin/busybox"
+    for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+             virtio_pci failover net_failover virtio_net; do
+        find "/lib/modules/$kver/kernel" -name "$m.ko*" -exec cp {} "$root/lib/modules/" \; 
+    done
+    cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+         virtio_pci failover net_failover virtio_net; do
+    f=$(ls /lib/modules/$m.ko* 2>/dev/null) && insmod $f
+done
+sleep 1
+nic () { for i in /sys/class/net/*; do [ "$(cat $i/address)" = "$1" ] && echo ${i##*/}; done; }
+s=$(nic 52:54:00:00:00:10)
+ip link set "$s" up
+ip addr add 10.0.2.15/24 dev "$s"
+d=$(nic 52:54:00:00:00:12)
+if [ -n "$d" ]; then
+    ip link set "$d" up
+    udhcpc -i "$d" -b -t 20 -T 1 -s /bin/true >/dev/null 2>&1
+fi
+echo
+echo "tiny login: "
+while :; do sleep 60; done
+INIT
+    chmod +x "$root/init"
+    (cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$d/initrd.gz"
+    cp "/boot/vmlinuz-$kver" "$d/vmlinuz"
+    qemu-img create -q -f qcow2 "$d/disk.qcow2" 16M
+}
+
+# tiny_manifest NIC_SUFFIX...: the tiny guest's manifest, with NICs
+# 52:54:00:00:00:NIC_SUFFIX: 10 static, 11 static (never configured by the
+# guest), 12 dhcp.
+tiny_manifest ()
+{
+    local d="$BATS_FILE_TMPDIR/tiny" nics="[]" ifs="[]" n
+    for n in "$@"; do
+        nics=$(jq -c --arg n "$n" '. + [{id: ("ethernet" + $n), mac: ("52:54:00:00:00:" + $n)}]' <<<"$nics")
+        case "$n" in
+            10) ifs=$(jq -c '. + [{name: "eth0", mac_pin: "52:54:00:00:00:10", method: "static", addresses: ["10.0.2.15/24", "fd00::15/64"]}]' <<<"$ifs") ;;
+            11) ifs=$(jq -c '. + [{name: "eth1", mac_pin: "52:54:00:00:00:11", method: "static", addresses: ["10.0.3.15/24"]}]' <<<"$ifs") ;;
+            12) ifs=$(jq -c '. + [{name: "eth2", mac_pin: "52:54:00:00:00:12", method: "dhcp"}]' <<<"$ifs") ;;
+        esac
+    done
+    jq -n --arg d "$d/disk.qcow2" --arg w "$BATS_TEST_TMPDIR/work" \
+          --argjson nics "$nics" --argjson ifs "$ifs" '{
+        h2k_manifest_version: 1, workdir: $w,
+        vm: {name: "tiny", firmware: "bios", memory_mb: 256, nics: $nics},
+        disks: [{id: "disk0", source: {path: $d, format: "qcow2"},
+                 current: {path: $d, format: "qcow2"}}],
+        guest: {network: {interfaces: $ifs}}, stages: []}'
+}
+
+boot_tiny ()
+{
+    requires qemu-system-x86_64 busybox gzip
+    tiny_guest "$BATS_FILE_TMPDIR/tiny" || skip "no kernel in /boot with its modules, or no busybox"
+    boot_accel
+    tiny="$BATS_FILE_TMPDIR/tiny"
+}
+
+boot_accel ()
+{
+    unset H2K_ACCEL
+    . "$top/tests/lib/boot.sh"
+    H2K_ACCEL="$(h2k_accel)"
+    export H2K_ACCEL
+}
+
+@test "validate: --help, --version" {
+    run_tool h2k-validate --help
+    assert_status 0
+    [[ "$output" == *"--bus=BUS"* ]]
+    [[ "$output" == *"--net-timeout"* ]]
+    run_tool h2k-validate --version
+    assert_status 0
+    [[ "$output" == "h2k-validate 0.1.0"* ]]
+}
+
+@test "validate: bad options are usage errors" {
+    local args
+    for args in "--bus ide" "--machine isapc" "--memory 0" "--timeout -5" \
+                "--expect (" "--initrd /x" "extra"; do
+        # shellcheck disable=SC2086
+        run_tool h2k-validate $args </dev/null
+        assert_status 2
+        [ -z "$output" ]
+    done
+    run_tool h2k-validate --bus ide </dev/null
+    [[ "$stderr" == *"--bus: expected virtio-blk, virtio-scsi or sata"* ]]
+}
+
+@test "validate: bad manifests fail with one line naming the field" {
+    local m="$BATS_TEST_TMPDIR/m.json" good
+    good="$(small_manifest)"
+
+    echo 'not json' >"$m"
+    run_tool_in "$m" h2k-validate
+    assert_failed_cleanly
+    [[ "$stderr" == *"<stdin>"* ]]
+
+    jq '.disks = []' <<<"$good" >"$m"
+    run_tool_in "$m" h2k-validate
+    assert_failed_cleanly
+    [[ "$stderr" == *"<stdin>: /disks: no disk to boot"* ]]
+
+    jq '.disks[0].current.path = "/nonexistent/disk.qcow2"' <<<"$good" >"$m"
+    run_tool_in "$m" h2k-validate
+    assert_failed_cleanly
+    [[ "$stderr" == *"<stdin>: /disks/0/current/path: /nonexistent/disk.qcow2: No such file or directory"* ]]
+
+    # The output wins over current.
+    jq '.disks[0].output = {path: "/nonexistent/out.qcow2", format: "qcow2"}' <<<"$good" >"$m"
+    run_tool_in "$m" h2k-validate
+    assert_failed_cleanly
+    [[ "$stderr" == *"/disks/0/output/path: /nonexistent/out.qcow2"* ]]
+
+    jq '.vm.nics[0].mac = "00:50:56:zz:00:01"' <<<"$good" >"$m"
+    run_tool_in "$m" h2k-validate
+    assert_failed_cleanly
+    [[ "$stderr" == *'<stdin>: /vm/nics/0/mac: "00:50:56:zz:00:01" is not a unicast MAC address'* ]]
+
+    jq '.vm.nics[0].mac = "01:00:5e:00:00:01"' <<<"$good" >"$m"
+    run_tool_in "$m" h2k-validate
+    assert_failed_cleanly
+    [[ "$stderr" == *"/vm/nics/0/mac"* ]]
+
+    # Each error is one line.
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+    # No temporary directory is left behind.
+    assert_no_tmpdir
+}
+
+@test "validate: --dry-run prints the qemu command line, records only the stage" {
+    local m="$BATS_TEST_TMPDIR/m.json"
+    small_manifest >"$m"
+
+    run_tool_in "$m" h2k-validate -n
+    assert_status 0
+    [[ "$stderr" == *"would run: qemu-system-x86_64 "* ]]
+    [[ "$stderr" == *" -machine q35 -accel tcg -cpu max -m 2048 "* ]]
+    [[ "$stderr" == *"-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE"* ]]
+    [[ "$stderr" == *"-device virtio-blk-pci,drive=disk0,bootindex=1"* ]]
+    [[ "$stderr" =~ -netdev\ socket,id=net0,udp=127\.0\.0\.1:[0-9]+,localaddr=127\.0\.0\.1:[0-9]+ ]]
+    [[ "$stderr" == *"-device virtio-net-pci,netdev=net0,mac=00:50:56:aa:bb:cc"* ]]
+    [ "$(jq -r '.validation' <<<"$output")" = null ]
+    [ "$(jq -r '.stages[-1].tool' <<<"$output")" = h2k-validate ]
+    [ "$(jq -r '.stages[-1].dry_run' <<<"$output")" = true ]
+    [ ! -e "$BATS_TEST_TMPDIR/work/validate-serial.log" ]
+    assert_no_tmpdir
+
+    run_tool_in "$m" h2k-validate -n --bus virtio-scsi --machine pc --memory 512
+    assert_status 0
+    [[ "$stderr" == *" -machine pc "*" -m 512 "* ]]
+    [[ "$stderr" == *"-device virtio-scsi-pci,id=scsi0 "*"-device scsi-hd,drive=disk0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,bootindex=1"* ]]
+}
+
+@test "validate: unfixed debian-bios on SATA boots and answers ARP on its static address" {
+    requires qemu-system-x86_64 sha256sum
+    requires_image debian-bios
+    boot_accel
+    local m="$BATS_TEST_TMPDIR/m.json"
+    debian_manifest >"$m"
+    remember_sha
+
+    run_tool_in "$m" h2k-validate --bus sata
+    assert_status 0
+    local v
+    v="$(jq -c .validation <<<"$output")"
+    [ "$(jq -r .status <<<"$v")" = passed ]
+    [ "$(jq -r .booted <<<"$v")" = true ]
+    [ "$(jq -r .bus <<<"$v")" = sata ]
+    [ "$(jq -r .firmware <<<"$v")" = bios ]
+    [ "$(jq -r .accel <<<"$v")" = "$H2K_ACCEL" ]
+    [ "$(jq -r .login_line <<<"$v")" = "h2k-debian-bios login:" ]
+    [ "$(jq -r .console_tail[-1] <<<"$v")" = "h2k-debian-bios login:" ]
+    [ "$(jq -r '.failure // "none"' <<<"$v")" = none ]
+    [ "$(jq -r .network_status <<<"$v")" = passed ]
+    jq -e '.boot_seconds > 0' <<<"$v"
+    # The udev rule still names the NIC ens192 by its MAC, so the static
+    # address comes up: proven by an ARP reply from that MAC.
+    [ "$(jq -r '.nics | length' <<<"$v")" = 1 ]
+    [ "$(jq -r .nics[0].mac <<<"$v")" = "$MAC" ]
+    [ "$(jq -r .nics[0].addresses_expected[0] <<<"$v")" = "$IP/$PREFIX" ]
+    [ "$(jq -r .nics[0].addresses_answered[0] <<<"$v")" = "$IP/$PREFIX" ]
+    [ "$(jq -r .nics[0].proven <<<"$v")" = true ]
+    jq -e '.nics[0].frames_from_mac > 0' <<<"$v"
+    # The serial log is kept in the workdir.
+    [ "$(jq -r .serial_log <<<"$v")" = "$BATS_TEST_TMPDIR/work/validate-serial.log" ]
+    grep -aq 'h2k-debian-bios login:' "$BATS_TEST_TMPDIR/work/validate-serial.log"
+    [ "$(jq -r .stages[-1].status <<<"$output")" = ok ]
+    assert_no_tmpdir
+}
+
+@test "validate: unfixed debian-bios on virtio-blk fails in the initramfs" {
+    requires qemu-system-x86_64 sha256sum
+    requires_image debian-bios
+    boot_accel
+    local m="$BATS_TEST_TMPDIR/m.json" f="$BATS_TEST_TMPDIR/failed.json"
+    debian_manifest >"$m"
+    remember_sha
+
+    run_tool_in "$m" h2k-validate --failed-manifest="$f"
+    assert_failed_cleanly
+    assert_status 1
+    [[ "$stderr" == *"validation failed: the console showed a boot failure: "*"does not exist"* ]]
+    [ "$(jq -r .validation.status "$f")" = failed ]
+    [ "$(jq -r .validation.booted "$f")" = false ]
+    [ "$(jq -r .validation.bus "$f")" = virtio-blk ]
+    [[ "$(jq -r .validation.failure "$f")" == *"/dev/sda1 does not exist"* ]]
+    [ "$(jq -r .validation.network_status "$f")" = not-checked ]
+    jq -e '.validation.console_tail | length > 0' "$f"
+    [ "$(jq -r .stages[-1].status "$f")" = failed ]
+    [[ "$(jq -r .stages[-1].error "$f")" == "validation failed: "* ]]
+    grep -aq 'does not exist' "$BATS_TEST_TMPDIR/work/validate-serial.log"
+    assert_no_tmpdir
+}
+
+@test "validate: the booted images were not written" {
+    requires sha256sum
+    requires_image debian-bios
+    . "$image/facts"
+    [ -s "$BATS_FILE_TMPDIR/sha256" ] || skip "no boot test ran"
+    (cd "$image" && sha256sum -c --quiet "$BATS_FILE_TMPDIR/sha256")
+}
+
+@test "validate: direct kernel boot: static address, DHCP, and a NIC that stays down" {
+    boot_tiny
+    local m="$BATS_TEST_TMPDIR/m.json" f="$BATS_TEST_TMPDIR/failed.json"
+    tiny_manifest 10 11 12 >"$m"
+
+    run_tool_in "$m" h2k-validate --kernel "$tiny/vmlinuz" --initrd "$tiny/initrd.gz" \
+        --append "console=ttyS0 quiet" --net-timeout 10 --failed-manifest="$f"
+    assert_failed_cleanly
+    assert_status 1
+    [[ "$stderr" == *"validation failed: network: ethernet11 (52:54:00:00:00:11): 10.0.3.15/24 did not answer ARP"* ]]
+    [ "$(jq -r .validation.status "$f")" = failed ]
+    [ "$(jq -r .validation.booted "$f")" = true ]
+    [ "$(jq -r .validation.login_line "$f")" = "tiny login:" ]
+    [ "$(jq -r .validation.network_status "$f")" = failed ]
+    [ "$(jq -r .validation.kernel "$f")" = "$tiny/vmlinuz" ]
+    # The static NIC answered ARP and ping, from its own MAC.
+    [ "$(jq -c .validation.nics[0].addresses_answered "$f")" = '["10.0.2.15/24"]' ]
+    [ "$(jq -c .validation.nics[0].addresses_pinged "$f")" = '["10.0.2.15/24"]' ]
+    [ "$(jq -r .validation.nics[0].proven "$f")" = true ]
+    [ "$(jq -c .validation.not_checked "$f")" = '[{"address":"fd00::15/64","interface":"eth0"}]' ]
+    # The NIC the guest never configured: nothing, and it says so.
+    [ "$(jq -c .validation.nics[1].addresses_answered "$f")" = '[]' ]
+    [ "$(jq -r .validation.nics[1].proven "$f")" = false ]
+    # The DHCP NIC sent a DHCPDISCOVER with its MAC.
+    [ "$(jq -r .validation.nics[2].dhcp_discover "$f")" = true ]
+    [ "$(jq -r .validation.nics[2].proven "$f")" = true ]
+}
+
+@test "validate: direct kernel boot passes when every NIC is proven" {
+    boot_tiny
+    local m="$BATS_TEST_TMPDIR/m.json" before
+    tiny_manifest 10 12 >"$m"
+    before="$(sha256sum <"$tiny/disk.qcow2")"
+
+    run_tool_in "$m" h2k-validate --kernel "$tiny/vmlinuz" --initrd "$tiny/initrd.gz" \
+        --append "console=ttyS0 quiet"
+    assert_status 0
+    [ "$(jq -r .validation.status <<<"$output")" = passed ]
+    [ "$(jq -r .validation.network_status <<<"$output")" = passed ]
+    [ "$(jq -r '[.validation.nics[].proven] | all' <<<"$output")" = true ]
+    [ "$(sha256sum <"$tiny/disk.qcow2")" = "$before" ]
+    assert_no_tmpdir
+}

@@ -1,0 +1,277 @@
+/* h2k-validate: shared between its files.
+ *
+ * main.c parses options and calls validate_run (run.c), which plans the
+ * boot (plan.c and run.c: which image of each disk, firmware, memory;
+ * netcheck.c: the NICs and the addresses to prove), builds the QEMU
+ * command line (qemu.c), makes the throwaway overlays (tmpfiles.c),
+ * starts QEMU and watches its serial console (console.c) and its network
+ * (netcheck.c, with frame.c building and parsing the Ethernet frames) in
+ * watch.c, then judges and records the evidence in the manifest's
+ * "validation" object (record.c).
+ */
+#ifndef H2K_VALIDATE_H
+#define H2K_VALIDATE_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define VALIDATE_DEFAULT_MEMORY 2048    /* MiB: the cap on vm.memory_mb */
+#define VALIDATE_TIMEOUT_TCG 600
+#define VALIDATE_TIMEOUT_KVM 180
+#define VALIDATE_NET_TIMEOUT 60
+#define VALIDATE_LOGIN_REGEX "login:"
+
+struct validate_opts {
+  const char *machine;          /* q35 (default) or pc */
+  const char *bus;              /* virtio-blk (default), virtio-scsi, sata */
+  int memory_cap;               /* MiB */
+  double timeout;               /* seconds to the login prompt; 0: default */
+  double net_timeout;           /* seconds after it for the network proof */
+  const char *expect;           /* the login regex */
+  const char *kernel, *initrd, *append;   /* direct kernel boot */
+  int dry_run;
+};
+
+/* Check option values.  0, or -1 with a message (not reported) in WHY. */
+int validate_check_opts (const struct validate_opts *o, const char **why);
+
+/* console.c --------------------------------------------------------------- */
+
+#define CONSOLE_TAIL 30         /* lines kept for console_tail */
+#define CONSOLE_LINE_MAX 1024   /* longer lines are cut */
+#define CONSOLE_MAX_WARNINGS 64
+
+enum console_event {
+  CONSOLE_NOTHING = 0,
+  CONSOLE_LOGIN,                /* the login regex matched */
+  CONSOLE_FAILURE,              /* a failure signature appeared first */
+};
+
+/* What the serial console showed.  Escape sequences and carriage returns
+ * are removed; lines are scanned as they complete, and the line still
+ * being written (a prompt has no newline) is scanned too.
+ */
+struct console {
+  regex_t re;
+  int have_re;
+  enum console_event event;     /* the first one, sticky */
+  char *failure;                /* the line that showed a failure */
+  char *login_line;             /* the line that matched the regex */
+  char line[CONSOLE_LINE_MAX + 1];
+  size_t line_len;
+  int esc;                      /* escape sequence state */
+  char *tail[CONSOLE_TAIL];     /* ring of the last complete lines */
+  size_t tail_next, tail_count;
+  char **failed_units;          /* "[FAILED]" lines, NULL-terminated */
+  size_t n_failed;
+  size_t lines;
+  void (*echo) (const char *line);   /* -v: each complete line */
+};
+
+/* 0, or -1 reported (bad regex). */
+int console_init (struct console *c, const char *login_regex);
+/* Feed LEN bytes of serial output.  Returns the first event so far
+ * (sticky), or -1 reported (ENOMEM).
+ */
+int console_feed (struct console *c, const char *data, size_t len);
+/* Feed the end: the partial last line becomes a line of the tail. */
+int console_flush (struct console *c);
+/* The last complete lines, oldest first, as a JSON array (caller owns);
+ * NULL reported.
+ */
+json_object *console_tail_json (const struct console *c);
+/* Does LINE show a failure signature?  Returns the signature or NULL. */
+const char *console_failure_signature (const char *line);
+void console_free (struct console *c);
+
+/* netcheck.c -------------------------------------------------------------- */
+
+#define NET_MAX_ADDRS 32        /* per NIC */
+
+struct net_addr {
+  char text[64];                /* as configured: "192.168.122.50/24" */
+  uint32_t addr;                /* host order */
+  int prefix;
+  uint32_t sender;              /* our probe's address in that subnet */
+  int pinned;                   /* tied to this NIC by a MAC pin */
+  int answered;                 /* an ARP reply came from the NIC's MAC */
+  int pinged;                   /* an ICMP echo reply came back */
+  unsigned echo_tries;
+};
+
+struct net_nic {
+  char id[64];
+  char mac_text[18];
+  uint8_t mac[6];
+  uint8_t probe_mac[6];         /* the made-up MAC we probe from */
+  int mac_generated;            /* vm.nics[].mac was null */
+  int fd;                       /* our end: UDP on 127.0.0.1 */
+  uint16_t our_port, qemu_port;
+  struct net_addr addrs[NET_MAX_ADDRS];
+  size_t n_addrs;
+  json_object *configs;         /* [{name, method, pinned}] */
+  int dhcp_expected;            /* a pinned dhcp configuration */
+  size_t frames;                /* frames the guest sent on this NIC */
+  size_t frames_from_mac;       /* ... with its MAC as source */
+  int dhcp_discover, dhcp_request;
+};
+
+struct net_plan {
+  struct net_nic *nics;
+  size_t n_nics;
+  int dhcp_any;                 /* an unpinned dhcp config: any NIC */
+  json_object *unpinned;        /* [{address|dhcp, interface}] */
+  json_object *not_checked;     /* IPv6 etc: [{address, interface}] */
+  json_object *warnings;        /* strings */
+};
+
+/* Read vm.nics and guest.network.interfaces of M into PLAN.  0, or -1
+ * reported (a malformed MAC names its JSON path).
+ */
+int net_plan_build (json_object *m, const char *name, struct net_plan *plan);
+void net_plan_free (struct net_plan *plan);
+
+/* Handle a frame the guest sent on NIC.  If a frame must be sent back (an
+ * ARP reply for our probe address, an echo request after an ARP reply),
+ * it is built in OUT (FRAME_MAX bytes) and its length returned; else 0.
+ */
+size_t net_handle_frame (struct net_nic *nic, const uint8_t *buf, size_t len,
+                         uint8_t *out);
+
+/* Probe frames for NIC: the ARP requests for addresses not yet answered
+ * and the echo requests for answered ones not yet pinged.  Calls SEND
+ * for each; returns the number of frames.
+ */
+typedef void (*net_send_fn) (struct net_nic *nic, const uint8_t *buf,
+                             size_t len, void *opaque);
+size_t net_probe (struct net_nic *nic, net_send_fn send, void *opaque);
+
+/* Is everything proven that can be (all addresses answered and echo
+ * tried, DHCP seen where expected)?
+ */
+int net_done (const struct net_plan *plan);
+/* Did every expectation succeed?  *WHY (static) says what failed. */
+int net_passed (const struct net_plan *plan, const char **why);
+
+/* The evidence: an array of per-NIC objects; caller owns; NULL reported. */
+json_object *net_evidence (const struct net_plan *plan);
+
+/* plan.c ------------------------------------------------------------------ */
+
+struct qemu_disk;
+
+/* Fill D from disks[I] (DISK): its output, else overlay, else current
+ * image, which must be readable in a format qemu knows.  0, or -1
+ * reported naming the JSON path.
+ */
+int plan_disk (json_object *disk, size_t i, const char *name,
+               struct qemu_disk *d);
+
+/* qemu.c ------------------------------------------------------------------ */
+
+struct qemu_disk {
+  const char *id;
+  const char *path;             /* the image we boot (never written) */
+  const char *format;           /* our format name */
+  char *overlay;                /* our throwaway qcow2 overlay */
+};
+
+struct qemu_cfg {
+  const char *accel;            /* kvm or tcg */
+  const char *machine, *bus;
+  const char *firmware;         /* bios or uefi */
+  const char *ovmf_code, *ovmf_vars;    /* uefi: vars is our copy */
+  int memory_mb, cpus;
+  const char *serial_log;
+  struct qemu_disk *disks;
+  size_t n_disks;
+  const struct net_plan *net;
+  const char *kernel, *initrd, *append;
+};
+
+/* The QEMU command line, NULL-terminated; caller frees with
+ * h2k_free_strv.  NULL reported.
+ */
+char **qemu_build_argv (const struct qemu_cfg *cfg);
+
+/* The OVMF code and vars template for UEFI boots: 0, or -1 reported. */
+int qemu_find_ovmf (const char **code, const char **vars);
+
+/* run.c ------------------------------------------------------------------- */
+
+extern volatile int validate_interrupted;
+
+/* Boot the VM of M and record M.validation.  0 passed; -1 failed or
+ * could not run (reported).
+ */
+int validate_run (json_object *m, const struct validate_opts *o);
+
+/* One run, shared by run.c, tmpfiles.c, watch.c and record.c. */
+struct run {
+  json_object *m;
+  const struct validate_opts *o;
+  struct qemu_cfg cfg;
+  struct qemu_disk *disks;
+  struct net_plan net;
+  struct console con;
+  json_object *warnings;
+  char *tmpdir;
+  char *serial_log, *qemu_out, *vars;
+  const char *vars_template;    /* OVMF's empty variable store */
+  char **argv;
+  pid_t pid;
+  int serial_fd;
+  double timeout, started, boot_seconds;
+  int exited, exit_status, timed_out;
+  char *kept_log;               /* <workdir>/validate-serial.log */
+  char *kernel, *initrd;        /* --kernel, --initrd made absolute */
+};
+
+/* Add a warning to the validation (and print it).  -1 reported. */
+int run_warn (struct run *r, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+
+/* tmpfiles.c -------------------------------------------------------------- */
+
+/* Create the private directory (in $TMPDIR, else /var/tmp) and name the
+ * files in it; remove them all.  -1 reported.
+ */
+int run_make_tmpdir (struct run *r);
+void run_remove_tmpdir (struct run *r);
+/* A qcow2 overlay over each image: the guest writes there.  -1 reported. */
+int run_make_overlays (struct run *r);
+/* Copy SRC to a new file DST (mode 0600).  -1 reported. */
+int run_copy_file (const char *src, const char *dst);
+/* Publish the serial log as WORKDIR/validate-serial.log (r->kept_log);
+ * nothing without a workdir.  -1 reported.
+ */
+int run_keep_serial_log (struct run *r);
+
+/* watch.c ----------------------------------------------------------------- */
+
+/* Our end of each NIC: UDP sockets on 127.0.0.1.  -1 reported. */
+int run_open_sockets (struct run *r);
+void run_close_sockets (struct run *r);
+/* Start QEMU with r->argv (output to r->qemu_out); kill and reap it. */
+int run_start_qemu (struct run *r);
+void run_stop_qemu (struct run *r);
+/* Watch until the login prompt and the network proof (or the network
+ * timeout after it), a failure signature, the timeout or QEMU's exit.
+ * 0, or -1 reported (interrupted, I/O error).
+ */
+int run_watch (struct run *r);
+
+/* record.c ---------------------------------------------------------------- */
+
+/* The verdict: the reason for failure (static, or in *BUF, which the
+ * caller frees), or NULL for success; *NET_STATUS says how the network
+ * proof went.
+ */
+const char *run_judge (struct run *r, char **buf, const char **net_status);
+/* Record M.validation.  REASON is the failure, or NULL.  -1 reported. */
+int run_record (struct run *r, const char *reason, const char *net_status);
+
+#endif
