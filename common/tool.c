@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -10,6 +11,28 @@
 #include "error.h"
 #include "manifest.h"
 #include "tool.h"
+
+volatile sig_atomic_t h2k_interrupted;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  h2k_interrupted = 1;
+}
+
+void
+h2k_catch_signals (void)
+{
+  struct sigaction sa;
+
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
 
 void
 h2k_tool_init (struct h2k_tool *t, const char *argv0)

@@ -17,6 +17,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -82,6 +83,13 @@ void h2k_print_version (void);
  * record is published there).  Returns the exit status for main.
  */
 int h2k_tool_finish (struct h2k_tool *t, json_object *m, int r);
+
+/* Set by SIGINT, SIGTERM and SIGHUP once h2k_catch_signals was called:
+ * long-running tools check it between steps and stop cleanly (removing
+ * their temporary files and child processes) instead of dying.
+ */
+extern volatile sig_atomic_t h2k_interrupted;
+void h2k_catch_signals (void);
 
 /* For a tool that refuses positional arguments. */
 int h2k_tool_no_args (int argc, char **argv, int optind_);

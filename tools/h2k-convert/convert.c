@@ -29,11 +29,11 @@
 #include "qemu-img.h"
 #include "run.h"
 #include "size.h"
+#include "tool.h"
 #include "util.h"
 
 #include "convert.h"
 
-volatile int convert_interrupted;
 
 struct job {
   json_object *disk;            /* borrowed from the manifest */
@@ -71,7 +71,7 @@ plan_free (struct plan *p)
 static int
 check_interrupted (void)
 {
-  if (!convert_interrupted)
+  if (!h2k_interrupted)
     return 0;
   h2k_error ("interrupted");
   return -1;
@@ -150,8 +150,9 @@ check_dest (json_object *m, const struct job *j, int force)
     json_object *d = json_object_array_get_idx (disks, i);
     const char *cur = h2k_json_get_string (h2k_json_get_object (d, "current"), "path");
     const char *src = h2k_json_get_string (h2k_json_get_object (d, "source"), "path");
+    const char *ov = h2k_json_get_string (h2k_json_get_object (d, "overlay"), "path");
 
-    if (same_file (cur, &st) || same_file (src, &st)) {
+    if (same_file (cur, &st) || same_file (src, &st) || (ov && same_file (ov, &st))) {
       h2k_error ("%s: output is an input image of disk %s; not "
                  "overwriting it, even with --force", j->dest,
                  h2k_json_get_string (d, "id"));
@@ -166,7 +167,10 @@ plan_disk (json_object *m, size_t i, const char *outdir,
            const struct convert_opts *o, struct job *j)
 {
   json_object *disk = json_object_array_get_idx (h2k_json_get_array (m, "disks"), i);
-  json_object *cur = h2k_json_get_object (disk, "current");
+  /* The overlay, when h2k-inspect made one, holds the fixers' changes. */
+  json_object *ov = h2k_json_get_object (disk, "overlay");
+  json_object *cur = ov ? ov : h2k_json_get_object (disk, "current");
+  const char *key = ov ? "overlay" : "current";
   CLEANUP_FREE char *name = NULL;
   int fd;
 
@@ -179,7 +183,7 @@ plan_disk (json_object *m, size_t i, const char *outdir,
   /* The schema made sure these exist; an open proves we can read it. */
   fd = open (j->src, O_RDONLY | O_CLOEXEC);
   if (fd == -1) {
-    h2k_error ("<stdin>: /disks/%zu/current/path: %s: %m", i, j->src);
+    h2k_error ("<stdin>: /disks/%zu/%s/path: %s: %m", i, key, j->src);
     return -1;
   }
   close (fd);

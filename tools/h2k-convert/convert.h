@@ -149,6 +149,5 @@ int convert_all (json_object *m, const struct convert_opts *o,
 void convert_unpublish (char **published);
 
 /* Set by main's signal handler: stop at the next step. */
-extern volatile int convert_interrupted;
 
 #endif

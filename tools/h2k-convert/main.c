@@ -64,27 +64,6 @@ H2K_COMMON_HELP
   exit (status);
 }
 
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  convert_interrupted = 1;
-}
-
-/* Stop cleanly on ^C or kill: the temporary files must go. */
-static void
-catch_signals (void)
-{
-  struct sigaction sa;
-
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -126,7 +105,7 @@ main (int argc, char *argv[])
   }
   o.progress = isatty (STDERR_FILENO);
   tool.stage.dry_run = o.dry_run;
-  catch_signals ();
+  h2k_catch_signals ();
 
   m = h2k_manifest_read (stdin, "<stdin>");
   r = m ? convert_all (m, &o, &published) : -1;

@@ -79,27 +79,6 @@ H2K_COMMON_HELP
   exit (status);
 }
 
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  validate_interrupted = 1;
-}
-
-/* Stop cleanly on ^C or kill: QEMU and the temporary files must go. */
-static void
-catch_signals (void)
-{
-  struct sigaction sa;
-
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-}
-
 /* A positive number up to MAX, or -1. */
 static double
 number (const char *s, double max)
@@ -154,7 +133,7 @@ main (int argc, char *argv[])
     return H2K_EXIT_USAGE;
   }
   tool.stage.dry_run = o.dry_run;
-  catch_signals ();
+  h2k_catch_signals ();
 
   m = h2k_manifest_read (stdin, "<stdin>");
   r = m ? validate_run (m, &o) : -1;

@@ -16,7 +16,6 @@
 #include "h2k.h"
 #include "validate.h"
 
-volatile int validate_interrupted;
 
 int
 run_warn (struct run *r, const char *fs, ...)

@@ -202,7 +202,6 @@ int qemu_find_ovmf (const char **code, const char **vars);
 
 /* run.c ------------------------------------------------------------------- */
 
-extern volatile int validate_interrupted;
 
 /* Boot the VM of M and record M.validation.  0 passed; -1 failed or
  * could not run (reported).

@@ -217,7 +217,7 @@ run_watch (struct run *r)
       h2k_error ("poll: %m");
       return -1;
     }
-    if (validate_interrupted) {
+    if (h2k_interrupted) {
       h2k_error ("interrupted");
       return -1;
     }
