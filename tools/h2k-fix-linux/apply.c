@@ -1,0 +1,186 @@
+/* h2k-fix-linux: the appliers.  Every change to the guest goes through
+ * one of these, and each backs up what it replaces and records the change
+ * with before/after digests.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "h2k.h"
+#include "fix.h"
+
+#define MAX_EDIT_FILE (4 << 20)
+
+static json_object *
+details (json_object *item)
+{
+  return h2k_json_get_object (item, "details");
+}
+
+/* Write CONTENT as PATH, backing up what was there; record the change. */
+static int
+replace_file (struct fix *f, json_object *item, const char *path,
+              const char *content, const char *action)
+{
+  CLEANUP_FREE char *before = guest_sha256 (f->g, path);
+  CLEANUP_FREE char *after = NULL, *backup = NULL, *dir = NULL;
+
+  if (before && backup_file (f, path, &backup) == -1)
+    return -1;
+  dir = h2k_dirname (path);
+  if (dir == NULL || guestfs_mkdir_p (f->g, dir) == -1 ||
+      guestfs_write (f->g, path, content, strlen (content)) == -1)
+    return -1;
+  after = guest_sha256 (f->g, path);
+  return record_change (f, item, action, path, before, after, backup, NULL);
+}
+
+/* details: {path, edits: [{line, old, new}]}, new absent = delete.  Each
+ * line must still read "old": the plan was made from this very file.
+ */
+int
+apply_edit_lines (struct fix *f, json_object *item)
+{
+  json_object *d = details (item);
+  const char *path = h2k_json_get_string (d, "path");
+  json_object *edits = h2k_json_get_array (d, "edits");
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, path, MAX_EDIT_FILE);
+  size_t n = edits ? json_object_array_length (edits) : 0;
+
+  if (text == NULL) {
+    h2k_error ("%s: cannot read it to edit", path);
+    return -1;
+  }
+  /* Bottom up, so deletions do not move the lines still to edit. */
+  for (size_t i = n; i-- > 0;) {
+    json_object *e = json_object_array_get_idx (edits, i);
+    int line = (int) h2k_json_get_int (e, "line", 0);
+    const char *old = h2k_json_get_string (e, "old");
+    CLEANUP_FREE char *cur = text_line (text, line);
+    char *next;
+
+    if (cur == NULL || old == NULL || strcmp (cur, old) != 0) {
+      h2k_error ("%s: line %d changed since it was planned", path, line);
+      return -1;
+    }
+    next = text_replace_line (text, line, h2k_json_get_string (e, "new"));
+    if (next == NULL)
+      return -1;
+    free (text);
+    text = next;
+  }
+  return replace_file (f, item, path, text, "edit");
+}
+
+/* details: {path, content} */
+int
+apply_write_file (struct fix *f, json_object *item)
+{
+  json_object *d = details (item);
+
+  return replace_file (f, item, h2k_json_get_string (d, "path"),
+                       h2k_json_get_string (d, "content"), "write");
+}
+
+/* details: {path} */
+int
+apply_remove_file (struct fix *f, json_object *item)
+{
+  const char *path = h2k_json_get_string (details (item), "path");
+  CLEANUP_FREE char *before = guest_sha256 (f->g, path);
+  CLEANUP_FREE char *backup = NULL;
+
+  if (before == NULL)
+    return 0;
+  if (backup_file (f, path, &backup) == -1 || guestfs_rm (f->g, path) == -1)
+    return -1;
+  return record_change (f, item, "remove", path, before, NULL, backup, NULL);
+}
+
+/* details: {copies: [{from, to}]}: an existing target is backed up. */
+int
+apply_copy_file (struct fix *f, json_object *item)
+{
+  json_object *copies = h2k_json_get_array (details (item), "copies");
+
+  for (size_t i = 0; copies && i < json_object_array_length (copies); ++i) {
+    json_object *c = json_object_array_get_idx (copies, i);
+    const char *from = h2k_json_get_string (c, "from");
+    const char *to = h2k_json_get_string (c, "to");
+    CLEANUP_FREE char *before = guest_sha256 (f->g, to);
+    CLEANUP_FREE char *after = NULL, *backup = NULL, *dir = h2k_dirname (to);
+
+    if (dir == NULL || (before && backup_file (f, to, &backup) == -1) ||
+        guestfs_mkdir_p (f->g, dir) == -1 || guestfs_cp (f->g, from, to) == -1)
+      return -1;
+    after = guest_sha256 (f->g, to);
+    if (record_change (f, item, "copy", to, before, after, backup, NULL) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+static json_object *
+strv_to_json (char **v)
+{
+  json_object *a = json_object_new_array ();
+
+  for (size_t i = 0; a && v[i]; ++i)
+    if (json_object_array_add (a, json_object_new_string (v[i])) != 0) {
+      json_object_put (a);
+      return NULL;
+    }
+  return a;
+}
+
+/* details: {argv: [...], backups: [paths], outputs: [paths]}: back up the
+ * files the command will replace (previous initramfs images, grub.cfg),
+ * run it in the guest, record each output's digests.
+ */
+int
+apply_command (struct fix *f, json_object *item)
+{
+  json_object *d = details (item);
+  json_object *jargv = h2k_json_get_array (d, "argv");
+  json_object *backups = h2k_json_get_array (d, "backups");
+  json_object *outputs = h2k_json_get_array (d, "outputs");
+  size_t n = jargv ? json_object_array_length (jargv) : 0;
+  size_t no = outputs ? json_object_array_length (outputs) : 0;
+  CLEANUP_FREE char **argv = calloc (n + 1, sizeof *argv);
+  CLEANUP_FREE char *out = NULL;
+  CLEANUP_JSON json_object *before = json_object_new_array ();
+
+  if (argv == NULL || before == NULL || n == 0) {
+    h2k_error ("%s: empty command", h2k_json_get_string (item, "id"));
+    return -1;
+  }
+  for (size_t i = 0; i < n; ++i)
+    argv[i] = (char *) json_object_get_string (json_object_array_get_idx (jargv, i));
+  for (size_t i = 0; backups && i < json_object_array_length (backups); ++i) {
+    CLEANUP_FREE char *b = NULL;
+    const char *p = json_object_get_string (json_object_array_get_idx (backups, i));
+    if (h2k_guest_is_file (f->g, p) && backup_file (f, p, &b) == -1)
+      return -1;
+  }
+  for (size_t i = 0; i < no; ++i) {
+    CLEANUP_FREE char *sum = guest_sha256 (f->g, json_object_get_string (json_object_array_get_idx (outputs, i)));
+    if (json_object_array_add (before, sum ? json_object_new_string (sum) : NULL) != 0)
+      return -1;
+  }
+  h2k_info ("%s: running %s in the guest", h2k_json_get_string (item, "id"), argv[0]);
+  out = guestfs_command (f->g, argv);
+  if (out == NULL)
+    return -1;
+  h2k_debug ("%s printed: %s", argv[0], out);
+  if (no == 0)
+    return record_change (f, item, "command", NULL, NULL, NULL, NULL, strv_to_json (argv));
+  for (size_t i = 0; i < no; ++i) {
+    const char *p = json_object_get_string (json_object_array_get_idx (outputs, i));
+    CLEANUP_FREE char *after = guest_sha256 (f->g, p);
+    json_object *b = json_object_array_get_idx (before, i);
+    if (record_change (f, item, "command", p, b ? json_object_get_string (b) : NULL, after, NULL,
+                       strv_to_json (argv)) == -1)
+      return -1;
+  }
+  return 0;
+}
