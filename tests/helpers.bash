@@ -46,10 +46,8 @@ requires_image ()
 run_tool ()
 {
     local errf="$BATS_TEST_TMPDIR/stderr.$$"
-    set +e
-    output="$("$@" 2>"$errf")"
-    status=$?
-    set -e
+    status=0
+    output="$("$@" 2>"$errf")" || status=$?
     stderr="$(cat "$errf")"
     if [ "${H2K_TEST_VERBOSE:-0}" = 1 ]; then
         printf 'status=%s\nstdout=%s\nstderr=%s\n' "$status" "$output" "$stderr" >&3
