@@ -78,6 +78,16 @@ plan_efi (struct fix *f)
       add_copy (copies, dir, loader, "/boot/efi/EFI/BOOT/BOOTX64.EFI") == -1)
     goto fail;
   if (strcmp (loader, "shimx64.efi") == 0) {
+    CLEANUP_FREE char *grub = NULL;
+    if (asprintf (&grub, "%s/grubx64.efi", dir) == -1)
+      goto fail;
+    /* shim loads grubx64.efi from its own directory. */
+    if (!h2k_guest_is_file (f->g, grub)) {
+      json_object_put (d);
+      h2k_error ("%s: the guest boots through shim but has no grubx64.efi "
+                 "beside it", dir);
+      return -1;
+    }
     if (add_copy (copies, dir, "grubx64.efi", "/boot/efi/EFI/BOOT/grubx64.efi") == -1)
       goto fail;
     CLEANUP_FREE char *mm = NULL;

@@ -35,6 +35,18 @@ virtio_name (const char *spec)
   if (p == NULL || strlen (p) < 4)
     return NULL;
   p++;                                    /* sdb2 */
+  if (strncmp (p, "nvme", 4) == 0) {      /* nvme1n1p2 -> vdb2 */
+    char *end;
+    long k = strtol (p + 4, &end, 10);
+    if (end == p + 4 || k < 0 || k > 25 || strncmp (end, "n1", 2) != 0)
+      return NULL;
+    end += 2;
+    if (*end == 'p')
+      end++;
+    if (asprintf (&r, "/dev/vd%c%s", (char) ('a' + k), end) == -1)
+      return NULL;
+    return r;
+  }
   p += strncmp (p, "xvd", 3) == 0 ? 3 : 2;   /* b2 */
   if (asprintf (&r, "/dev/vd%s", p) == -1)
     return NULL;
@@ -73,6 +85,8 @@ plan_table (struct fix *f, const char *path, parser_fn parse, const char *specfi
     to = fs ? stable_spec (fs) : NULL;
     if (to == NULL)
       to = virtio_name (spec);
+    if (to && strcmp (to, spec) == 0)
+      continue;                 /* already the virtio name: nothing to do */
     old = text_line (text, line);
     if (to == NULL || old == NULL || (new_line = replace_field (old, field, to)) == NULL) {
       json_object_put (d);
