@@ -49,9 +49,14 @@ h2k_guest_launch (json_object *m, int mode)
     }
     path = h2k_json_get_string (img, "path");
     fmt = h2k_qemu_format (h2k_json_get_string (img, "format"));
+    /* Discards reach the overlay (as zero clusters there), so that a
+     * fixer's fstrim makes the converted image smaller.
+     */
     if (guestfs_add_drive_opts (g, path,
                                 GUESTFS_ADD_DRIVE_OPTS_FORMAT, fmt,
                                 GUESTFS_ADD_DRIVE_OPTS_READONLY, mode != H2K_GUEST_RW,
+                                GUESTFS_ADD_DRIVE_OPTS_DISCARD,
+                                mode == H2K_GUEST_RW ? "besteffort" : "disable",
                                 -1) == -1)
       goto fail;
   }

@@ -68,7 +68,7 @@ risks () { jq -r '[.guest.risks[].code] | unique | join(" ")' "$1"; }
 
 @test "linux path: --dry-run plans every fix and changes nothing" {
     f="$M/planned.json"
-    [ "$(jq -r '[.plan[].action] | join(" ")' "$f")" = "edit-lines write-file edit-lines edit-lines command command write-file command" ]
+    [ "$(jq -r '[.plan[].action] | join(" ")' "$f")" = "edit-lines write-file edit-lines edit-lines command command write-file command fstrim" ]
     [ "$(jq -r '.changes | length' "$f")" = 0 ]
     [ "$(jq -r '.stages[-1].dry_run' "$f")" = true ]
     grep -q 'plan write-file-2: /etc/systemd/network/10-h2k-ens192.link' "$M/planned.err"

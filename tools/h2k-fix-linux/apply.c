@@ -184,3 +184,29 @@ apply_command (struct fix *f, json_object *item)
   }
   return 0;
 }
+
+/* details: {mountpoints: [...]}: discard the free space of each mounted
+ * filesystem, so that h2k-convert copies less.  A filesystem that cannot
+ * trim (no discard support) is skipped with a debug message.
+ */
+int
+apply_fstrim (struct fix *f, json_object *item)
+{
+  json_object *mps = h2k_json_get_array (details (item), "mountpoints");
+
+  for (size_t i = 0; mps && i < json_object_array_length (mps); ++i) {
+    const char *mp = json_object_get_string (json_object_array_get_idx (mps, i));
+    int r;
+
+    guestfs_push_error_handler (f->g, NULL, NULL);
+    r = guestfs_fstrim (f->g, mp, -1);
+    guestfs_pop_error_handler (f->g);
+    if (r == -1) {
+      h2k_debug ("%s: fstrim failed: %s", mp, guestfs_last_error (f->g));
+      continue;
+    }
+    if (record_change (f, item, "fstrim", mp, NULL, NULL, NULL, NULL) == -1)
+      return -1;
+  }
+  return 0;
+}

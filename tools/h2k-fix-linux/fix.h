@@ -58,6 +58,7 @@ int apply_write_file (struct fix *f, json_object *item);
 int apply_remove_file (struct fix *f, json_object *item);
 int apply_command (struct fix *f, json_object *item);
 int apply_copy_file (struct fix *f, json_object *item);
+int apply_fstrim (struct fix *f, json_object *item);
 
 /* edit.c: the only ways files change. */
 

@@ -44,6 +44,7 @@ static const struct {
   { "remove-file", apply_remove_file },
   { "copy-file", apply_copy_file },
   { "command", apply_command },
+  { "fstrim", apply_fstrim },
 };
 
 typedef int (*planner_fn) (struct fix *f);
@@ -86,6 +87,34 @@ plan_relabel (struct fix *f, size_t first)
   return plan_add (f, "write-file", "/.autorelabel", d,
                    "SELinux is %s: relabel the files we wrote at first boot", se)
          ? 0 : -1;
+}
+
+/* Last, when anything changed: trim every mounted filesystem, so that
+ * h2k-convert copies less.
+ */
+static int
+plan_fstrim (struct fix *f, size_t first)
+{
+  CLEANUP_FREE_STRV char **mps = NULL;
+  json_object *d, *arr;
+
+  if (json_object_array_length (f->plan) == first)
+    return 0;
+  mps = guestfs_mountpoints (f->g);
+  d = json_object_new_object ();
+  arr = json_object_new_array ();
+  if (mps == NULL || d == NULL || arr == NULL || h2k_json_set (d, "mountpoints", arr) == -1) {
+    json_object_put (d);
+    return -1;
+  }
+  for (size_t i = 0; mps[i] && mps[i + 1]; i += 2)
+    if (json_object_array_add (arr, json_object_new_string (mps[i + 1])) != 0) {
+      json_object_put (d);
+      return -1;
+    }
+  return plan_add (f, "fstrim", NULL, d,
+                   "discard the free space of every filesystem, so that "
+                   "h2k-convert copies less") ? 0 : -1;
 }
 
 static void
@@ -162,7 +191,7 @@ run (json_object *m, const struct fix_opts *o)
   for (size_t i = 0; i < sizeof planners / sizeof planners[0]; ++i)
     if (planners[i] (&f) == -1)
       return -1;
-  if (plan_relabel (&f, first) == -1)
+  if (plan_relabel (&f, first) == -1 || plan_fstrim (&f, first) == -1)
     return -1;
   print_plan (f.plan, first);
   if (!o->dry_run)
