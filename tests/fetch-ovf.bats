@@ -13,18 +13,10 @@ setup ()
 
 j () { jq -r "$1" <<<"$output"; }
 
-# one_line_error FRAGMENT...: failed cleanly, stderr is one line holding
-# every FRAGMENT, and the workdir w was not left behind.
-one_line_error ()
+# one_line_error (helpers.bash), and the workdir w was not left behind.
+clean_error ()
 {
-    assert_failed_cleanly
-    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] ||
-        { echo "more than one line on stderr: $stderr" >&2; return 1; }
-    local f
-    for f in "$@"; do
-        [[ "$stderr" == *"$f"* ]] ||
-            { echo "stderr lacks '$f': $stderr" >&2; return 1; }
-    done
+    one_line_error "$@" || return 1
     [ ! -e w ] || { echo "left behind: $(find w)" >&2; return 1; }
 }
 
@@ -345,13 +337,13 @@ hostile_ova ()
 @test "fetch-ovf: corpus OVFs without their disks name the missing file" {
     requires_corpus
     run_tool h2k-fetch --workdir w "$corpus/ovf/cot/vmware.ovf"
-    one_line_error "cot/vmware.ovf: input.vmdk: disk file missing (File ovf:id 'file1' of vmware.ovf)"
+    clean_error "cot/vmware.ovf: input.vmdk: disk file missing (File ovf:id 'file1' of vmware.ovf)"
     run_tool h2k-fetch --workdir w "$corpus/ovf/virt-v2v/test-i-ova-two-disks.ovf"
-    one_line_error "test-i-ova-two-disks.ovf: disk1.vmdk: disk file missing"
+    clean_error "test-i-ova-two-disks.ovf: disk1.vmdk: disk file missing"
     run_tool h2k-fetch --workdir w "$corpus/ovf/govmomi/external/two-vms-vapp/two-vms-vapp.ovf"
-    one_line_error "two-vms-vapp.ovf: 2 VirtualSystems (a vApp)"
+    clean_error "two-vms-vapp.ovf: 2 VirtualSystems (a vApp)"
     run_tool h2k-fetch --workdir w "$corpus/ovf/cot/invalid.ovf"
-    one_line_error "invalid.ovf: line 41: rasd:HostResource: 'nonexistent.vmdk'"
+    clean_error "invalid.ovf: line 41: rasd:HostResource: 'nonexistent.vmdk'"
 }
 
 @test "fetch-ovf: a corpus OVF with a disk made here: VirtualBox OVF 2.0" {
@@ -381,7 +373,7 @@ hostile_ova ()
     while IFS='|' read -r kind want; do
         hostile_ova "$kind.ova" "$kind"
         run_tool h2k-fetch --workdir w "$kind.ova"
-        one_line_error "$kind.ova: entry '" "$want"
+        clean_error "$kind.ova: entry '" "$want"
         [ -z "$(find . -maxdepth 1 -name '.*h2k*')" ]
         [ ! -e /tmp/disk1.vmdk ] || [ /tmp/disk1.vmdk -ot "$kind.ova" ]
     done <<'EOF'
@@ -404,7 +396,7 @@ EOF
     (cd many && touch $(seq -f 'f%g' 1 1100))
     tar -cf many.ova -C pkg web01.ovf -C ../many .
     run_tool h2k-fetch --workdir w many.ova
-    one_line_error "many.ova: more than 1024 entries"
+    clean_error "many.ova: more than 1024 entries"
 }
 
 @test "fetch-ovf: a failure after extraction takes everything back" {
@@ -433,9 +425,9 @@ EOF
     printf 'SHA256(disk1.vmdk)= %064d\n' 0 >pkg/web01.mf
     make_ova web01.ova
     run_tool h2k-fetch --workdir w web01.ova
-    one_line_error "web01.ova: web01.mf: SHA256(disk1.vmdk): digest mismatch"
+    clean_error "web01.ova: web01.mf: SHA256(disk1.vmdk): digest mismatch"
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: web01.mf: SHA256(disk1.vmdk): digest mismatch"
+    clean_error "pkg/web01.ovf: web01.mf: SHA256(disk1.vmdk): digest mismatch"
 }
 
 @test "fetch-ovf: a .mf listing a missing file, a malformed .mf" {
@@ -443,11 +435,11 @@ EOF
     printf 'SHA256(extra.iso)= %064d\n' 0 >>pkg/web01.mf
     make_ova web01.ova
     run_tool h2k-fetch --workdir w web01.ova
-    one_line_error "web01.ova: web01.mf: SHA256(extra.iso): listed file is missing"
+    clean_error "web01.ova: web01.mf: SHA256(extra.iso): listed file is missing"
     printf 'SHA256 disk1.vmdk\n' >pkg/web01.mf
     make_ova web01.ova
     run_tool h2k-fetch --workdir w web01.ova
-    one_line_error "web01.ova: web01.mf: line 1: malformed line"
+    clean_error "web01.ova: web01.mf: line 1: malformed line"
 }
 
 @test "fetch-ovf: truncated, empty and non-tar OVAs" {
@@ -455,23 +447,23 @@ EOF
     make_ova web01.ova
     head -c 100000 web01.ova >trunc.ova
     run_tool h2k-fetch --workdir w trunc.ova
-    one_line_error "trunc.ova: entry 'disk1.vmdk': Truncated tar archive"
+    clean_error "trunc.ova: entry 'disk1.vmdk': Truncated tar archive"
     head -c 1000 web01.ova >trunc2.ova
     run_tool h2k-fetch --workdir w trunc2.ova
-    one_line_error "trunc2.ova: entry 'web01.ovf'"
+    clean_error "trunc2.ova: entry 'web01.ovf'"
     printf 'this is not a tar archive at all' >junk.ova
     run_tool h2k-fetch --workdir w junk.ova
-    one_line_error "junk.ova"
+    clean_error "junk.ova"
     tar -cf noovf.ova -C pkg disk1.vmdk
     run_tool h2k-fetch --workdir w noovf.ova
-    one_line_error "noovf.ova: no .ovf descriptor in the archive"
+    clean_error "noovf.ova: no .ovf descriptor in the archive"
 }
 
 @test "fetch-ovf: --max-extract bounds what an OVA may expand to" {
     make_pkg
     make_ova web01.ova
     run_tool h2k-fetch --workdir w --max-extract 64K web01.ova
-    one_line_error "web01.ova: entry 'disk1.vmdk': the archive expands past the limit of 65536 bytes"
+    clean_error "web01.ova: entry 'disk1.vmdk': the archive expands past the limit of 65536 bytes"
 }
 
 @test "fetch-ovf: an OVF referencing a missing file" {
@@ -479,10 +471,10 @@ EOF
     make_ovf pkg/web01.ovf gone.vmdk
     make_mf pkg web01.ovf disk1.vmdk
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: gone.vmdk: disk file missing (File ovf:id 'file1' of web01.ovf)"
+    clean_error "pkg/web01.ovf: gone.vmdk: disk file missing (File ovf:id 'file1' of web01.ovf)"
     make_ova web01.ova
     run_tool h2k-fetch --workdir w web01.ova
-    one_line_error "web01.ova: gone.vmdk: disk file missing (File ovf:id 'file1' of web01.ovf)"
+    clean_error "web01.ova: gone.vmdk: disk file missing (File ovf:id 'file1' of web01.ovf)"
 }
 
 @test "fetch-ovf: malformed XML names the line" {
@@ -490,13 +482,13 @@ EOF
     sed -i 's|</DiskSection>|</DiskSectio>|' pkg/web01.ovf
     make_mf pkg web01.ovf disk1.vmdk
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: line 9: XML error: Opening and ending tag mismatch"
+    clean_error "pkg/web01.ovf: line 9: XML error: Opening and ending tag mismatch"
     make_ova web01.ova
     run_tool h2k-fetch --workdir w web01.ova
-    one_line_error "web01.ova: web01.ovf: line 9: XML error:"
+    clean_error "web01.ova: web01.ovf: line 9: XML error:"
     printf '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]>\n<Envelope/>\n' >pkg/web01.ovf
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: line 2: a DTD (<!DOCTYPE>) is not allowed"
+    clean_error "pkg/web01.ovf: line 2: a DTD (<!DOCTYPE>) is not allowed"
 }
 
 @test "fetch-ovf: a disk href escaping the package" {
@@ -505,7 +497,7 @@ EOF
     for href in ../pkg/disk1.vmdk /etc/passwd sub/../../disk1.vmdk http://example.com/disk1.vmdk; do
         make_ovf pkg/web01.ovf "$href"
         run_tool h2k-fetch --workdir w pkg/web01.ovf
-        one_line_error "pkg/web01.ovf: line 4: File/@ovf:href: '$href' is not a file inside the package"
+        clean_error "pkg/web01.ovf: line 4: File/@ovf:href: '$href' is not a file inside the package"
     done
 }
 
@@ -513,23 +505,23 @@ EOF
     make_pkg
     make_ovf pkg/web01.ovf disk1.vmdk '' 99999999999999999999999
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: line 8: Disk/@ovf:capacity: '99999999999999999999999' is not a number (or too large)"
+    clean_error "pkg/web01.ovf: line 8: Disk/@ovf:capacity: '99999999999999999999999' is not a number (or too large)"
     make_ovf pkg/web01.ovf disk1.vmdk '' 17592186044416
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: line 8: Disk/@ovf:capacity: 17592186044416 byte * 2^20 is too large"
+    clean_error "pkg/web01.ovf: line 8: Disk/@ovf:capacity: 17592186044416 byte * 2^20 is too large"
     make_ovf pkg/web01.ovf
     sed -i 's|<rasd:VirtualQuantity>3</rasd:VirtualQuantity>|<rasd:VirtualQuantity>999999999999</rasd:VirtualQuantity>|' pkg/web01.ovf
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: line 29: rasd:VirtualQuantity (memory): 999999999999 byte * 2^30 is too large"
+    clean_error "pkg/web01.ovf: line 29: rasd:VirtualQuantity (memory): 999999999999 byte * 2^30 is too large"
     make_ovf pkg/web01.ovf
     sed -i "s|<Name>web01</Name>|<Name>$(head -c 5000 /dev/zero | tr '\0' x)</Name>|" pkg/web01.ovf
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: line 12: Name: value longer than 1024 bytes"
+    clean_error "pkg/web01.ovf: line 12: Name: value longer than 1024 bytes"
     # Control characters in the name: refused, unless --name replaces it.
     make_ovf pkg/web01.ovf
     sed -i 's|<Name>web01</Name>|<Name>web\&#10;01</Name>|' pkg/web01.ovf
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: the VM's Name contains control characters (use --name)"
+    clean_error "pkg/web01.ovf: the VM's Name contains control characters (use --name)"
     make_mf pkg web01.ovf disk1.vmdk
     run_tool h2k-fetch --name web01 --workdir w2 pkg/web01.ovf
     assert_status 0
@@ -538,5 +530,5 @@ EOF
     make_ovf pkg/web01.ovf
     head -c $((17 << 20)) /dev/zero | tr '\0' ' ' >>pkg/web01.ovf
     run_tool h2k-fetch --workdir w pkg/web01.ovf
-    one_line_error "pkg/web01.ovf: file is larger than 16777216 bytes"
+    clean_error "pkg/web01.ovf: file is larger than 16777216 bytes"
 }

@@ -15,17 +15,6 @@ setup ()
 
 j () { jq -r "$1" <<<"$output"; }
 
-one_line_error ()
-{
-    assert_failed_cleanly
-    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] ||
-        { echo "more than one line on stderr: $stderr" >&2; return 1; }
-    local f
-    for f in "$@"; do
-        [[ "$stderr" == *"$f"* ]] ||
-            { echo "stderr lacks '$f': $stderr" >&2; return 1; }
-    done
-}
 
 @test "fetch corpus: every VMX names its first missing disk" {
     local vmx n=0

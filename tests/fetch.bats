@@ -18,19 +18,6 @@ no_workdirs ()
     [ -z "$left" ] || { echo "left behind: $left" >&2; return 1; }
 }
 
-# one_line_error FRAGMENT...: failed cleanly, stderr is one line holding
-# every FRAGMENT.
-one_line_error ()
-{
-    assert_failed_cleanly
-    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] ||
-        { echo "more than one line on stderr: $stderr" >&2; return 1; }
-    local f
-    for f in "$@"; do
-        [[ "$stderr" == *"$f"* ]] ||
-            { echo "stderr lacks '$f': $stderr" >&2; return 1; }
-    done
-}
 
 j () { jq -r "$1" <<<"$output"; }
 

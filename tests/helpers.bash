@@ -70,3 +70,18 @@ assert_failed_cleanly ()
     [ -n "$stderr" ] || { echo "no error message on stderr" >&2; return 1; }
     [ "$(printf '%s\n' "$stderr" | grep -c .)" -ge 1 ]
 }
+
+# one_line_error FRAGMENT...: the tool failed cleanly (see
+# assert_failed_cleanly) with exactly one line on stderr holding every
+# FRAGMENT.
+one_line_error ()
+{
+    assert_failed_cleanly
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] ||
+        { echo "more than one line on stderr: $stderr" >&2; return 1; }
+    local f
+    for f in "$@"; do
+        [[ "$stderr" == *"$f"* ]] ||
+            { echo "stderr lacks '$f': $stderr" >&2; return 1; }
+    done
+}
