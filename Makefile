@@ -21,8 +21,9 @@ PKG_CONFIG ?= pkg-config
 
 LIBS_PKG  := json-c libxml-2.0 libarchive libcrypto yaml-0.1 libcurl libssh libguestfs hivex
 
-# Fail early, and clearly, when a library is missing.
-ifneq ($(filter-out deps clean distclean help,$(or $(MAKECMDGOALS),all)),)
+# Fail early, and clearly, when a library is missing (check and demo first
+# install what is missing, then build in a sub-make that checks).
+ifneq ($(filter-out deps clean distclean help check check-asan demo,$(or $(MAKECMDGOALS),all)),)
   missing := $(strip $(foreach p,$(LIBS_PKG),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(p))))
   ifneq ($(missing),)
     $(error missing libraries (pkg-config): $(missing); run 'make deps' as root)
@@ -104,7 +105,11 @@ $(BUILD)/man/%: man/%.pod
 
 units: $(UNIT_BINS)
 
-check: all units
+# make check installs what is missing, builds, then runs every test.
+check: deps
+	$(MAKE) check-run
+
+check-run: all units
 	H2K_BIN=$(CURDIR)/$(BUILD)/bin BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS)
 
 check-asan:
@@ -125,12 +130,13 @@ deps:
 images:
 	$(MAKE) -C tests/images
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	contrib/demo.sh
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all man units check check-asan check-valgrind install deps images demo clean
+.PHONY: all man units check check-run check-asan check-valgrind install deps images demo clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
