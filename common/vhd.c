@@ -361,6 +361,105 @@ h2k_vhd_read (const char *path, struct h2k_vhd_info *info)
   return 0;
 }
 
+uint32_t
+h2k_vhd_bitmap_size (uint32_t block_size)
+{
+  uint32_t bytes = (block_size / 512 + 7) / 8;
+
+  return (bytes + 511) & ~511u;
+}
+
+/* Block size and table size: within the limits, covering the disk. */
+static int
+check_bat_geometry (const struct h2k_vhd_dyn_header *h, uint64_t virtual_size,
+                    const char *name)
+{
+  uint32_t bs = h->block_size;
+
+  if (bs < H2K_VHD_MIN_BLOCK || bs > H2K_VHD_MAX_BLOCK || (bs & (bs - 1)) != 0) {
+    h2k_error ("%s: dynamic header: block size: %" PRIu32 " is not a power of "
+               "two from %u to %u", name, bs, H2K_VHD_MIN_BLOCK, H2K_VHD_MAX_BLOCK);
+    return -1;
+  }
+  if (h->max_table_entries > H2K_VHD_MAX_BAT_ENTRIES) {
+    h2k_error ("%s: dynamic header: max table entries: %" PRIu32 " (at most %u)",
+               name, h->max_table_entries, H2K_VHD_MAX_BAT_ENTRIES);
+    return -1;
+  }
+  if ((uint64_t) h->max_table_entries * bs < virtual_size) {
+    h2k_error ("%s: dynamic header: max table entries: %" PRIu32 " blocks of %"
+               PRIu32 " bytes do not cover the virtual size %" PRIu64, name,
+               h->max_table_entries, bs, virtual_size);
+    return -1;
+  }
+  return 0;
+}
+
+int
+h2k_vhd_parse_bat (const void *buf, size_t len, const char *name,
+                   const struct h2k_vhd_dyn_header *h, uint64_t virtual_size,
+                   uint64_t file_size, uint32_t *bat)
+{
+  const unsigned char *b = buf;
+  uint64_t span;
+
+  if (check_bat_geometry (h, virtual_size, name) == -1)
+    return -1;
+  if (len / 4 < h->max_table_entries) {
+    h2k_error ("%s: BAT: %zu bytes for %" PRIu32 " entries", name, len,
+               h->max_table_entries);
+    return -1;
+  }
+  span = (uint64_t) h2k_vhd_bitmap_size (h->block_size) + h->block_size;
+  for (uint32_t i = 0; i < h->max_table_entries; ++i) {
+    uint64_t off;
+
+    bat[i] = be32 (b + 4 * i);
+    if (bat[i] == H2K_VHD_BAT_UNUSED)
+      continue;
+    off = (uint64_t) bat[i] * 512;
+    if (off > file_size || span > file_size - off) {
+      h2k_error ("%s: BAT: entry %" PRIu32 ": block at offset %" PRIu64
+                 " lies beyond the end of the file (truncated?)", name, i, off);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+uint32_t *
+h2k_vhd_read_bat (int fd, const char *path, uint64_t file_size,
+                  const struct h2k_vhd_info *info)
+{
+  const struct h2k_vhd_dyn_header *h = &info->dyn;
+  CLEANUP_FREE unsigned char *buf = NULL;
+  CLEANUP_FREE uint32_t *bat = NULL;
+  size_t len;
+  uint32_t *r;
+
+  if (!info->has_dyn) {
+    h2k_error ("%s: BAT: a fixed disk has none", path);
+    return NULL;
+  }
+  /* Bound the allocations before making them. */
+  if (check_bat_geometry (h, info->footer.current_size, path) == -1)
+    return NULL;
+  len = (size_t) h->max_table_entries * 4;
+  buf = malloc (len ? len : 1);
+  bat = malloc (len ? len : 1);
+  if (buf == NULL || bat == NULL) {
+    h2k_error ("%s: %m", path);
+    return NULL;
+  }
+  if (read_at (fd, buf, len, h->table_offset, file_size, path, "BAT") == -1 ||
+      h2k_vhd_parse_bat (buf, len, path, h, info->footer.current_size,
+                         file_size, bat) == -1)
+    return NULL;
+  r = bat;
+  bat = NULL;
+  return r;
+}
+
 /* VHDX. */
 
 #define KiB 1024u

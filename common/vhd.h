@@ -83,6 +83,33 @@ char *h2k_vhd_decode_locator (const struct h2k_vhd_locator *l,
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", the bytes in disk order. */
 void h2k_vhd_uuid_string (const uint8_t uuid[16], char buf[37]);
 
+/* The block allocation table (BAT) of a dynamic or differencing disk:
+ * one big-endian sector number per block, H2K_VHD_BAT_UNUSED for a block
+ * not allocated.  A block on disk is its sector bitmap (one bit a
+ * sector, most significant bit first, rounded up to whole sectors), then
+ * block_size bytes of data.  Hostile-input limits: block size a power of
+ * two from H2K_VHD_MIN_BLOCK to H2K_VHD_MAX_BLOCK, at most
+ * H2K_VHD_MAX_BAT_ENTRIES entries, every allocated block within the file.
+ */
+#define H2K_VHD_BAT_UNUSED      0xffffffffu
+#define H2K_VHD_MIN_BLOCK       (512u << 10)
+#define H2K_VHD_MAX_BLOCK       (256u << 20)
+#define H2K_VHD_MAX_BAT_ENTRIES (1u << 22)      /* 2 TiB of 512 KiB blocks */
+
+/* Bytes of the sector bitmap in front of each block of BLOCK_SIZE bytes. */
+uint32_t h2k_vhd_bitmap_size (uint32_t block_size);
+
+/* Check H's block size and table size against the limits and VIRTUAL_SIZE,
+ * then parse H->max_table_entries entries (4 bytes each, LEN bytes at BUF)
+ * into BAT (host order; the caller's array of that many), checking that
+ * every allocated block lies within FILE_SIZE bytes.  0, or -1 reported
+ * as "NAME: BAT: ...".
+ */
+int h2k_vhd_parse_bat (const void *buf, size_t len, const char *name,
+                       const struct h2k_vhd_dyn_header *h,
+                       uint64_t virtual_size, uint64_t file_size,
+                       uint32_t *bat);
+
 /* All of a VHD file's metadata. */
 struct h2k_vhd_info {
   struct h2k_vhd_footer footer;
@@ -100,6 +127,14 @@ int h2k_vhd_read (const char *path, struct h2k_vhd_info *info);
 void h2k_vhd_info_free (struct h2k_vhd_info *info);
 
 #define CLEANUP_VHD_INFO __attribute__((cleanup (h2k_vhd_info_free)))
+
+/* Read the BAT of the dynamic or differencing disk open on FD (PATH, of
+ * FILE_SIZE bytes, its metadata in INFO from h2k_vhd_read).  Returns a
+ * new array of INFO->dyn.max_table_entries entries the caller frees, or
+ * NULL reported.
+ */
+uint32_t *h2k_vhd_read_bat (int fd, const char *path, uint64_t file_size,
+                            const struct h2k_vhd_info *info);
 
 /* VHDX (Hyper-V 2012 and later).
  *

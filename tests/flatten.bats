@@ -436,7 +436,7 @@ flat_vmdk ()
     [ "$stderr" = "h2k-flatten: $d/fat-differential.vhd: parent locator: parent \".\\fat-parent.vhd\" not found (nor beside the child)" ]
 }
 
-@test "flatten: VHD differencing chains are refused with the reason" {
+@test "flatten: corpus: Windows differencing VHD, its parent given the unique id it expects" {
     requires_corpus
     f="$corpus/disk-images/dfvfs/fat-differential.vhd"
     [ -f "$f" ] || skip "$f missing"
@@ -450,9 +450,17 @@ flat_vmdk ()
     # Give the parent the id the child expects (footer at the end and its
     # copy at 0, checksum recomputed).
     set_vhd_uuid "$d/fat-parent.vhd" 5fa21a55f394aa4d99581951a67d5540
-    run_tool_in "$d/m.json" h2k-flatten -n
-    assert_failed_cleanly
-    [ "$stderr" = "h2k-flatten: $d/fat-differential.vhd: VHD differencing disk (parent $d/fat-parent.vhd): not supported yet: qemu reads it as if it had no parent; merge the chain on the Hyper-V host first (Edit Disk > Merge, or Merge-VHD)" ]
+    sums fat-parent.vhd fat-differential.vhd >"$d/before"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_status 0
+    [ "$(jq -r '.disks[0].flatten.action' <<<"$output")" = collapse ]
+    [ "$(jq -r '[.disks[0].chain[].cid] | join(" ")' <<<"$output")" = "f84f1636-cd9e-9041-a69e-dcc2380e416a 5fa21a55-f394-aa4d-9958-1951a67d5540" ]
+    [ "$(jq -r '.disks[0].chain[0].parent_cid' <<<"$output")" = 5fa21a55-f394-aa4d-9958-1951a67d5540 ]
+    # The parent is all zeros: the result is the child's own data, which
+    # is what qemu reads of it alone.
+    qemu-img compare -f vpc "$d/fat-differential.vhd" -F qcow2 "$wd/disk0-flat.qcow2"
+    sums fat-parent.vhd fat-differential.vhd | diff "$d/before" -
+    assert_workdir disk0-flat.qcow2
 }
 
 # set_vhd_uuid FILE HEX32: rewrite a VHD footer's unique id.
@@ -470,6 +478,174 @@ set_vhd_uuid ()
         printf "$(printf '%08x' "$sum" | sed 's/../\\x&/g')" |
             dd of="$f" bs=1 seek=$((off + 64)) conv=notrunc status=none
     done
+}
+
+# vhd_diff PARENT CHILD UUID [OFFSET:LENGTH:BYTE ...]: make CHILD a
+# differencing VHD of PARENT (qemu cannot make one), with unique id UUID
+# (32 hex digits), holding LENGTH bytes of BYTE (hex) at each OFFSET
+# (multiples of 512).  Layout: footer copy, dynamic header (parent unique
+# id read from PARENT's footer, parent name, one W2ru locator ".\NAME"),
+# BAT, locator data, then each block written to (2 MiB blocks, a 512-byte
+# sector bitmap, most significant bit first, then the data), footer.
+# Sectors of a block whose bit is clear hold 0xee: they must not be
+# copied.  VHD_PARENT_UUID overrides the parent unique id; VHD_BAD_BAT=1
+# points the first allocated block past the end of the file.
+vhd_diff ()
+{
+    perl - "$@" <<'EOF'
+use strict;
+use warnings;
+my ($parent, $child, $uuid, @writes) = @ARGV;
+my $bs = 2 << 20;
+sub rd { my ($f, $o, $l) = @_; open my $h, "<:raw", $f or die "$f: $!"; seek $h, $o, 0; my $b; read $h, $b, $l; $b }
+# Big-endian one's complement of the byte sum, stored at $at.
+sub csum { my ($b, $at) = @_; substr($b, $at, 4) = pack("N", ~unpack("%32C*", $b) & 0xffffffff); $b }
+my $pf = rd($parent, (-s $parent) - 512, 512);
+my ($size, $geom) = (unpack("x48 Q>", $pf), substr($pf, 56, 4));
+my $puuid = $ENV{VHD_PARENT_UUID} ? pack("H32", $ENV{VHD_PARENT_UUID}) : substr($pf, 68, 16);
+(my $pname = $parent) =~ s{.*/}{};
+my $entries = int(($size + $bs - 1) / $bs);
+my $batlen = ($entries * 4 + 511) & ~511;
+my $loc = join "", map { pack "v", ord } split //, ".\\$pname";
+my $locoff = 1536 + $batlen;
+my $next = $locoff + ((length($loc) + 511) & ~511);
+my (%bitmap, %data);
+for my $w (@writes) {
+    my ($off, $len, $byte) = split /:/, $w;
+    for (my $s = $off / 512; $s < ($off + $len) / 512; ++$s) {
+        my ($b, $i) = (int($s * 512 / $bs), $s % ($bs / 512));
+        $bitmap{$b} //= "\0" x 512;
+        $data{$b} //= "\xee" x $bs;
+        vec($bitmap{$b}, $i ^ 7, 1) = 1;
+        substr($data{$b}, $i * 512, 512) = chr(hex $byte) x 512;
+    }
+}
+my @bat = (0xffffffff) x $entries;
+my $blocks = "";
+for my $b (sort { $a <=> $b } keys %bitmap) {
+    $bat[$b] = ($next + length $blocks) / 512;
+    $blocks .= $bitmap{$b} . $data{$b};
+}
+$bat[(sort { $a <=> $b } keys %bitmap)[0]] = 0x00f00000 if $ENV{VHD_BAD_BAT};
+my $footer = "conectix" . pack("N N Q> N a4 N a4 Q> Q> a4 N N a16 C",
+    2, 0x10000, 512, 0, "h2kt", 0x10000, "Wi2k", $size, $size, $geom, 4, 0,
+    pack("H32", $uuid), 0);
+$footer = csum($footer . "\0" x (512 - length $footer), 64);
+my $dyn = "cxsparse" . pack("Q> Q> N N N N a16 N N", ~0, 1536,
+    0x10000, $entries, $bs, 0, $puuid, 0, 0);
+$dyn .= join("", map { pack "n", ord } split //, $pname);
+$dyn .= "\0" x (576 - length $dyn);
+$dyn .= pack("a4 N N N Q>", "W2ru", length $loc, length $loc, 0, $locoff);
+$dyn = csum($dyn . "\0" x (1024 - length $dyn), 36);
+open my $h, ">:raw", $child or die "$child: $!";
+print $h $footer, $dyn, pack("N*", @bat), "\0" x ($batlen - 4 * $entries),
+    $loc, "\0" x ($next - $locoff - length $loc), $blocks, $footer;
+close $h or die "$child: $!";
+EOF
+}
+
+# raw_writes FILE [OFFSET:LENGTH:BYTE ...]: the same writes on a raw file.
+raw_writes ()
+{
+    perl -e 'open my $h, "+<:raw", shift or die; for (@ARGV) { my ($o, $l, $b) = split /:/; seek $h, $o, 0; print $h chr(hex $b) x $l }' "$@"
+}
+
+# make_vhd_chain [fixed|dynamic]: a 6 MiB VHD base (1 MiB of 0xaa at 0:
+# of a dynamic one's three 2 MiB blocks, only the first is allocated),
+# child.vhd and gc.vhd over it, and expected.raw, the disk gc.vhd holds.
+make_vhd_chain ()
+{
+    local sub="${1:-dynamic}"
+    qemu-img create -q -f vpc -o subformat=$sub,force_size=on "$d/base.vhd" 6M
+    qemu-io -f vpc -c 'write -P 0xaa 0 1M' "$d/base.vhd" >/dev/null
+    # In the base's block, across the end of its data, in a block it
+    # does not have.
+    child_w="524288:65536:bb 1048064:1024:bb 2101248:8192:bb"
+    vhd_diff "$d/base.vhd" "$d/child.vhd" 11111111222233334444555555555555 $child_w
+    # Over some of the child's sectors, and the last sector of the disk.
+    gc_w="532480:4096:cc 6290944:512:cc"
+    vhd_diff "$d/child.vhd" "$d/gc.vhd" 66666666777788889999aaaaaaaaaaaa $gc_w
+    truncate -s 6M "$d/expected.raw"
+    raw_writes "$d/expected.raw" 0:1048576:aa $child_w $gc_w
+}
+
+@test "flatten: VHD differencing chain (dynamic base, child, grandchild) is collapsed by h2k" {
+    requires perl
+    make_vhd_chain
+    sums base.vhd child.vhd gc.vhd >"$d/before"
+    manifest "$d/gc.vhd" vhd >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_status 0
+    [ "$(jq -r '[.disks[0].chain[].path] | join(" ")' <<<"$output")" = "$d/gc.vhd $d/child.vhd $d/base.vhd" ]
+    [ "$(jq -r '[.disks[0].chain[].subformat] | join(" ")' <<<"$output")" = "differencing differencing dynamic" ]
+    [ "$(jq -r '[.disks[0].chain[].cid] | .[0:2] | join(" ")' <<<"$output")" = "66666666-7777-8888-9999-aaaaaaaaaaaa 11111111-2222-3333-4444-555555555555" ]
+    [ "$(jq -r '.disks[0].chain[0].parent_cid' <<<"$output")" = 11111111-2222-3333-4444-555555555555 ]
+    [ "$(jq -r '.disks[0].chain[1].parent_cid == .disks[0].chain[2].cid' <<<"$output")" = true ]
+    [ "$(jq -r '.disks[0].chain[2] | has("parent_cid")' <<<"$output")" = false ]
+    [ "$(jq -r '.disks[0].chain[0].parent_hint' <<<"$output")" = '.\child.vhd' ]
+    [ "$(jq -r '.disks[0].flatten.action' <<<"$output")" = collapse ]
+    [ "$(jq -r '.disks[0].current.path' <<<"$output")" = "$wd/disk0-flat.qcow2" ]
+    [ "$(jq -r '.disks[0].current.format' <<<"$output")" = qcow2 ]
+    [[ "$stderr" == *"merging 2 VHD differencing disks over $d/base.vhd"* ]]
+    qemu-img compare -f raw "$d/expected.raw" -F qcow2 "$wd/disk0-flat.qcow2"
+    [ "$(qemu-img info --output=json -f qcow2 "$wd/disk0-flat.qcow2" | jq -r 'has("backing-filename")')" = false ]
+    # Not what qemu reads of the top alone (it ignores the parents).
+    ! qemu-img compare -q -f vpc "$d/gc.vhd" -F qcow2 "$wd/disk0-flat.qcow2"
+    sums base.vhd child.vhd gc.vhd | diff "$d/before" -
+    assert_workdir disk0-flat.qcow2
+}
+
+@test "flatten: VHD differencing disk over a fixed VHD, and as a qcow2's backing file" {
+    requires perl
+    make_vhd_chain fixed
+    manifest "$d/child.vhd" vhd >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_status 0
+    [ "$(jq -r '.disks[0].chain[1].subformat' <<<"$output")" = fixed ]
+    truncate -s 6M "$d/child.raw"
+    raw_writes "$d/child.raw" 0:1048576:aa $child_w
+    qemu-img compare -f raw "$d/child.raw" -F qcow2 "$wd/disk0-flat.qcow2"
+    # A qcow2 over the differencing VHDs: the qcow2's data over the merge.
+    rm "$wd/disk0-flat.qcow2"
+    qemu-img create -q -f qcow2 -b gc.vhd -F vpc "$d/top.qcow2"
+    qemu-io -f qcow2 -c 'write -P 0xdd 3M 64k' "$d/top.qcow2" >/dev/null
+    raw_writes "$d/expected.raw" 3145728:65536:dd
+    manifest "$d/top.qcow2" qcow2 >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_status 0
+    [ "$(jq -r '[.disks[0].chain[].format] | join(" ")' <<<"$output")" = "qcow2 vhd vhd vhd" ]
+    qemu-img compare -f raw "$d/expected.raw" -F qcow2 "$wd/disk0-flat.qcow2"
+    assert_workdir disk0-flat.qcow2
+}
+
+@test "flatten: a differencing VHD whose parent unique id does not match is refused" {
+    requires perl
+    make_vhd_chain
+    VHD_PARENT_UUID=0123456789abcdef0123456789abcdef \
+        vhd_diff "$d/base.vhd" "$d/child.vhd" 11111111222233334444555555555555 $child_w
+    manifest "$d/gc.vhd" vhd >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_failed_cleanly
+    [[ "$stderr" == "h2k-flatten: $d/child.vhd: parent unique id: 01234567-89ab-cdef-0123-456789abcdef, but its parent $d/base.vhd has unique id "* ]]
+    [ "$(printf '%s\n' "$stderr" | wc -l)" = 1 ]
+    assert_workdir ""
+}
+
+@test "flatten: a differencing VHD whose BAT points past the end of the file is refused" {
+    requires perl
+    make_vhd_chain
+    VHD_BAD_BAT=1 vhd_diff "$d/base.vhd" "$d/child.vhd" 11111111222233334444555555555555 $child_w
+    manifest "$d/child.vhd" vhd >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_failed_cleanly
+    [ "$stderr" = "h2k-flatten: $d/child.vhd: BAT: entry 0: block at offset 8053063680 lies beyond the end of the file (truncated?)" ]
+    assert_workdir ""
+    # The same through the grandchild, with --dry-run.
+    manifest "$d/gc.vhd" vhd >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten -n
+    assert_failed_cleanly
+    [ "$stderr" = "h2k-flatten: $d/child.vhd: BAT: entry 0: block at offset 8053063680 lies beyond the end of the file (truncated?)" ]
+    assert_workdir ""
 }
 
 # vhdx_child PARENT CHILD: make CHILD a differencing VHDX of PARENT

@@ -7,6 +7,10 @@
  * and verified (even one found beside the child instead of where an
  * absolute hint said).  convert opens its source read-only; we say so
  * too.  Never `qemu-img commit` or `rebase`: they write the sources.
+ *
+ * qemu reads a differencing VHD as if it had no parent: the VHD part of
+ * a chain is first merged into a raw file in the workdir (vhd-merge.c),
+ * which stands in the source for those images and is removed at the end.
  */
 
 #include <inttypes.h>
@@ -30,17 +34,21 @@ supports_backing (const char *format)
   return strcmp (format, "qcow2") == 0 || strcmp (format, "vmdk") == 0;
 }
 
-/* The blockdev options of image I of C and everything behind it. */
+/* The blockdev options of image I of C and everything behind it; from
+ * image RAW_AT on, the raw file RAW (if not NULL) instead.
+ */
 static json_object *
-node_spec (const struct chain *c, size_t i)
+node_spec (const struct chain *c, size_t i, size_t raw_at, const char *raw)
 {
   const struct node *n = &c->nodes[i];
   CLEANUP_JSON json_object *o = json_object_new_object ();
   CLEANUP_JSON json_object *backing = NULL;
   json_object *file = json_object_new_object ();
-  int has_parent = i + 1 < c->n;
+  int is_raw = raw && i == raw_at;
+  int has_parent = i + 1 < c->n && !is_raw;
+  const char *driver = is_raw ? "raw" : h2k_qemu_format (n->format);
 
-  if (has_parent && (backing = node_spec (c, i + 1)) == NULL) {
+  if (has_parent && (backing = node_spec (c, i + 1, raw_at, raw)) == NULL) {
     json_object_put (file);
     return NULL;
   }
@@ -49,10 +57,10 @@ node_spec (const struct chain *c, size_t i)
    */
   if (o == NULL || file == NULL ||
       h2k_json_set (o, "file", file) == -1 ||
-      h2k_json_set_string (o, "driver", h2k_qemu_format (n->format)) == -1 ||
+      h2k_json_set_string (o, "driver", driver) == -1 ||
       h2k_json_set_string (file, "driver", "file") == -1 ||
-      h2k_json_set_string (file, "filename", n->path) == -1 ||
-      ((has_parent || supports_backing (n->format)) &&
+      h2k_json_set_string (file, "filename", is_raw ? raw : n->path) == -1 ||
+      ((has_parent || (!is_raw && supports_backing (n->format))) &&
        json_object_object_add (o, "backing", backing) != 0)) {
     if (o == NULL)
       json_object_put (file);     /* otherwise o owns it */
@@ -66,9 +74,9 @@ node_spec (const struct chain *c, size_t i)
 }
 
 static char *
-source_spec (const struct chain *c)
+source_spec (const struct chain *c, size_t raw_at, const char *raw)
 {
-  CLEANUP_JSON json_object *o = node_spec (c, 0);
+  CLEANUP_JSON json_object *o = node_spec (c, 0, raw_at, raw);
   char *s;
 
   if (o == NULL || h2k_json_set_bool (o, "read-only", 1) == -1)
@@ -107,10 +115,15 @@ collapse (const struct chain *c, const char *dest, int progress)
 {
   struct h2k_publish p CLEANUP_PUBLISH = H2K_PUBLISH_INIT;
   CLEANUP_RUN_RESULT struct h2k_run_result res = { 0 };
-  CLEANUP_FREE char *src = source_spec (c);
+  size_t top = vhd_diff_start (c);
+  CLEANUP_UNLINK_FREE char *raw = NULL;
+  CLEANUP_FREE char *src = NULL;
   const char *argv[10];
   size_t i = 0;
 
+  if (top < c->n && (raw = vhd_merge (c, top, dest)) == NULL)
+    return -1;
+  src = source_spec (c, top, raw);
   if (src == NULL || h2k_publish_begin (dest, &p) == -1)
     return -1;
   /* qemu-img creates the output itself, over our temporary file. */

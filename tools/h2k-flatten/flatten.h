@@ -5,8 +5,9 @@
  * (record.c) and, unless --dry-run, collapses a chain of more than one
  * image into <workdir>/<id>-flat.qcow2 (collapse.c).  Each image format
  * has its own step in node-*.c, which fills one node and names its
- * parent.  VHD and VHDX chains are verified, then refused (main.c):
- * qemu cannot read them as chains.
+ * parent.  qemu cannot read VHD or VHDX differencing disks as chains:
+ * VHD ones are merged by vhd-merge.c before the final conversion; VHDX
+ * chains are verified, then refused (main.c).
  */
 #ifndef H2K_FLATTEN_H
 #define H2K_FLATTEN_H
@@ -90,6 +91,18 @@ char *try_parent (const char *child, const char *hint, int allow_beside);
  * atomically); PROGRESS shows qemu-img's progress.  0, or -1 reported.
  */
 int collapse (const struct chain *c, const char *dest, int progress);
+
+/* vhd-merge.c: the index of the first differencing VHD of C (everything
+ * behind it is VHD too), or C->n if there is none.
+ */
+size_t vhd_diff_start (const struct chain *c);
+
+/* vhd-merge.c: merge nodes TOP (a differencing VHD) to the base of C
+ * into a new sparse raw file beside DEST, of TOP's virtual size.  Returns
+ * its name (the caller unlinks and frees it), or NULL reported (nothing
+ * left behind).
+ */
+char *vhd_merge (const struct chain *c, size_t top, const char *dest);
 
 /* record.c: disks[].chain as JSON (caller owns it), and the plan on
  * stderr.

@@ -36,8 +36,8 @@ usage (FILE *fp, int status)
            "Resolve and verify the backing chain of every disk (VMDK snapshot\n"
            "deltas, qcow2 backing files, VHD and VHDX differencing disks) and\n"
            "collapse each chain into one qcow2, <workdir>/<disk id>-flat.qcow2.\n"
-           "VHD and VHDX chains are verified but not collapsed yet.  Source\n"
-           "images are only read.\n"
+           "VHD differencing disks are merged by h2k itself; VHDX chains are\n"
+           "verified but not collapsed yet.  Source images are only read.\n"
            "\n"
            "Options:\n"
            "  -n, --dry-run            record the chains and the plan, print the\n"
@@ -88,13 +88,6 @@ refuse_unsupported (const struct disk_plan *dp)
 {
   for (size_t i = 0; i + 1 < dp->chain.n; ++i) {
     const struct node *n = &dp->chain.nodes[i];
-    if (strcmp (n->format, "vhd") == 0) {
-      h2k_error ("%s: VHD differencing disk (parent %s): not supported yet: "
-                 "qemu reads it as if it had no parent; merge the chain on "
-                 "the Hyper-V host first (Edit Disk > Merge, or Merge-VHD)",
-                 n->path, n->parent_path);
-      return -1;
-    }
     if (strcmp (n->format, "vhdx") == 0) {
       h2k_error ("%s: VHDX differencing disk (parent %s): not supported yet: "
                  "qemu cannot read it; merge the chain on the Hyper-V host "

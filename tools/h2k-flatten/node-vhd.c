@@ -2,8 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "error.h"
@@ -91,6 +94,24 @@ find_parent (struct node *n, const struct h2k_vhd_info *in)
   return 0;
 }
 
+/* A differencing disk is merged by vhd-merge.c: check its block
+ * allocation table now, before anything is written.
+ */
+static int
+check_bat (const struct node *n, const struct h2k_vhd_info *in)
+{
+  CLEANUP_CLOSE int fd = open (n->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  CLEANUP_FREE uint32_t *bat = NULL;
+  struct stat st;
+
+  if (fd == -1 || fstat (fd, &st) == -1) {
+    h2k_error ("%s: %m", n->path);
+    return -1;
+  }
+  bat = h2k_vhd_read_bat (fd, n->path, st.st_size, in);
+  return bat ? 0 : -1;
+}
+
 int
 node_vhd (struct node *n)
 {
@@ -101,6 +122,8 @@ node_vhd (struct node *n)
   n->virtual_size = in.footer.current_size;
   if (in.footer.disk_type != H2K_VHD_DIFFERENCING)
     return 0;
+  if (check_bat (n, &in) == -1)
+    return -1;
   n->parent_field = "parent locator";
   n->parent_format = "vhd";
   return find_parent (n, &in);

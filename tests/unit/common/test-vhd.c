@@ -541,6 +541,111 @@ TEST (vhdx_not_vhdx)
   CHECK (error_is ("file identifier: no \"vhdxfile\" (not a VHDX)"));
 }
 
+TEST (bitmap_size)
+{
+  /* One bit a sector, rounded up to whole sectors. */
+  CHECK_INT (h2k_vhd_bitmap_size (2u << 20), 512);
+  CHECK_INT (h2k_vhd_bitmap_size (512u << 10), 512);
+  CHECK_INT (h2k_vhd_bitmap_size (4u << 20), 1024);
+  CHECK_INT (h2k_vhd_bitmap_size (256u << 20), 65536);
+}
+
+TEST (bat)
+{
+  struct h2k_vhd_dyn_header h = { 0 };
+  unsigned char b[16];
+  uint32_t bat[4];
+  uint64_t span = 512 + (2u << 20);       /* bitmap + data */
+
+  h.block_size = 2u << 20;
+  h.max_table_entries = 4;
+  put_be32 (b, 0xffffffff);
+  put_be32 (b + 4, 3);
+  put_be32 (b + 8, 0xffffffff);
+  put_be32 (b + 12, 3 + span / 512);
+  /* Two blocks from sector 3: the file must hold both. */
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 8 << 20,
+                            3 * 512 + 2 * span, bat) == 0);
+  CHECK_INT (bat[0], H2K_VHD_BAT_UNUSED);
+  CHECK_INT (bat[1], 3);
+  CHECK_INT (bat[2], H2K_VHD_BAT_UNUSED);
+  CHECK_INT (bat[3], 3 + span / 512);
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 8 << 20,
+                            3 * 512 + 2 * span - 1, bat) == -1);
+  CHECK (error_is ("d.vhd: BAT: entry 3: block at offset 2099200 lies beyond "
+                   "the end of the file (truncated?)"));
+  put_be32 (b + 12, 0xfffffffe);
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 8 << 20, 100 << 20,
+                            bat) == -1);
+  CHECK (error_is ("d.vhd: BAT: entry 3: block at offset 2199023254528 lies beyond"));
+  put_be32 (b + 12, 0xffffffff);
+  /* The table must cover the disk, and fit in the buffer. */
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, (8 << 20) + 1,
+                            100 << 20, bat) == -1);
+  CHECK (error_is ("d.vhd: dynamic header: max table entries: 4 blocks of "
+                   "2097152 bytes do not cover the virtual size 8388609"));
+  CHECK (h2k_vhd_parse_bat (b, 12, "d.vhd", &h, 8 << 20, 100 << 20, bat) == -1);
+  CHECK (error_is ("d.vhd: BAT: 12 bytes for 4 entries"));
+  /* Hostile geometry. */
+  h.block_size = 256u << 10;
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 1 << 20, 100 << 20,
+                            bat) == -1);
+  CHECK (error_is ("dynamic header: block size: 262144 is not a power of two "
+                   "from 524288 to 268435456"));
+  h.block_size = 512u << 20;
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 1 << 20, 100 << 20,
+                            bat) == -1);
+  CHECK (error_is ("block size: 536870912 is not a power of two"));
+  h.block_size = (2u << 20) + 512;
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 1 << 20, 100 << 20,
+                            bat) == -1);
+  CHECK (error_is ("block size: 2097664 is not a power of two"));
+  h.block_size = 2u << 20;
+  h.max_table_entries = H2K_VHD_MAX_BAT_ENTRIES + 1;
+  CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 1 << 20, 100 << 20,
+                            bat) == -1);
+  CHECK (error_is ("dynamic header: max table entries: 4194305 (at most 4194304)"));
+}
+
+/* h2k_vhd_read_bat on a file: a fixed disk has no BAT; a table past the
+ * end of the file is refused.
+ */
+TEST (read_bat)
+{
+  char path[] = "/tmp/h2k-test-vhd-XXXXXX";
+  int fd = mkstemp (path);
+  struct h2k_vhd_info in = { 0 };
+  unsigned char b[512];
+  uint32_t *bat;
+
+  CHECK (fd != -1);
+  put_be32 (b, 0xffffffff);
+  put_be32 (b + 4, 1);
+  memset (b + 8, 0xff, sizeof b - 8);
+  CHECK (pwrite (fd, b, sizeof b, 1536) == (ssize_t) sizeof b);
+  in.has_dyn = 1;
+  in.footer.current_size = 4 << 20;
+  in.dyn.block_size = 2u << 20;
+  in.dyn.max_table_entries = 2;
+  in.dyn.table_offset = 1536;
+  /* Block 1 at sector 1: needs 512 + 512 + 2 MiB bytes. */
+  bat = h2k_vhd_read_bat (fd, path, 2048, &in);
+  CHECK (bat == NULL);
+  CHECK (error_is ("BAT: entry 1: block at offset 512 lies beyond the end"));
+  bat = h2k_vhd_read_bat (fd, path, 1024 + (2u << 20), &in);
+  CHECK (bat != NULL);
+  CHECK_INT (bat ? bat[1] : 0, 1);
+  free (bat);
+  in.dyn.table_offset = 4096;
+  CHECK (h2k_vhd_read_bat (fd, path, 2048, &in) == NULL);
+  CHECK (error_is ("BAT: offset 4096 lies beyond the end of the file"));
+  in.has_dyn = 0;
+  CHECK (h2k_vhd_read_bat (fd, path, 2048, &in) == NULL);
+  CHECK (error_is ("BAT: a fixed disk has none"));
+  close (fd);
+  unlink (path);
+}
+
 int
 main (void)
 {
@@ -550,6 +655,9 @@ main (void)
   RUN (read_file);
   RUN (corpus_differencing);
   RUN (corpus_bad_checksum);
+  RUN (bitmap_size);
+  RUN (bat);
+  RUN (read_bat);
   RUN (crc32c);
   RUN (vhdx_guid);
   RUN (vhdx_header);
