@@ -87,6 +87,21 @@ lct_read (const char *rel, size_t *len)
 /* Call FN (path relative to the corpus, basename) on every regular file
  * under the corpus's linux-guest-config, sorted.
  */
+/* Parse the corpus file REL (relative to the corpus) with PARSE; NULL if
+ * it cannot be read or does not parse.  Caller puts the result.
+ */
+static inline json_object *
+lct_parse (json_object *(*parse) (const char *, size_t, const char *),
+           const char *rel)
+{
+  size_t len;
+  char *text = lct_read (rel, &len);
+  json_object *d = text ? parse (text, len, rel) : NULL;
+
+  free (text);
+  return d;
+}
+
 typedef void (*lct_fn) (const char *rel, const char *base, void *opaque);
 
 static inline int

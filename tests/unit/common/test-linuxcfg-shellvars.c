@@ -133,12 +133,7 @@ TEST (corpus)
 static json_object *
 corpus_file (const char *rel)
 {
-  size_t len;
-  char *text = lct_read (rel, &len);
-  json_object *d = text ? h2k_linuxcfg_shellvars (text, len, rel) : NULL;
-
-  free (text);
-  return d;
+  return lct_parse (h2k_linuxcfg_shellvars, rel);
 }
 
 TEST (corpus_values)
