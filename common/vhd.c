@@ -552,7 +552,6 @@ h2k_vhdx_parse_region_table (const void *buf, size_t len, const char *name,
 {
   const unsigned char *b = buf;
   uint32_t n;
-  char g[39];
 
   if (len < 64 * KiB || memcmp (b, "regi", 4) != 0 ||
       vhdx_checksum (b, 64 * KiB) != le32 (b + 4)) {
@@ -566,16 +565,30 @@ h2k_vhdx_parse_region_table (const void *buf, size_t len, const char *name,
                H2K_VHDX_MAX_ENTRIES);
     return -1;
   }
-  for (uint32_t i = 0; i < n; ++i) {
+  if (h2k_vhdx_find_region (b, len, GUID_METADATA_REGION, meta_offset,
+                            meta_length) == 0)
+    return 0;
+  h2k_error ("%s: region table: no metadata region", name);
+  return -1;
+}
+
+int
+h2k_vhdx_find_region (const void *buf, size_t len, const char *guid,
+                      uint64_t *offset, uint32_t *length)
+{
+  const unsigned char *b = buf;
+  uint32_t n = len >= 16 ? le32 (b + 8) : 0;
+  char g[39];
+
+  for (uint32_t i = 0; i < n && 16 + 32 * (size_t) (i + 1) <= len; ++i) {
     const unsigned char *e = b + 16 + 32 * i;
     h2k_vhdx_guid_string (e, g);
-    if (strcmp (g, GUID_METADATA_REGION) == 0) {
-      *meta_offset = le64 (e + 16);
-      *meta_length = le32 (e + 24);
+    if (strcmp (g, guid) == 0) {
+      *offset = le64 (e + 16);
+      *length = le32 (e + 24);
       return 0;
     }
   }
-  h2k_error ("%s: region table: no metadata region", name);
   return -1;
 }
 
@@ -773,8 +786,10 @@ vhdx_headers (int fd, const char *path, uint64_t size, struct h2k_vhdx_info *inf
     if (h2k_vhdx_parse_header (b, 4 * KiB, path, 0, &seq, dwg) == -1)
       continue;
     if (!found || seq > info->sequence) {
+      static const unsigned char zero[16];
       info->sequence = seq;
       memcpy (info->data_write_guid, dwg, 16);
+      info->log_pending = memcmp (b + 48, zero, 16) != 0;     /* LogGuid */
     }
     found = 1;
   }
@@ -806,6 +821,11 @@ vhdx_metadata (int fd, const char *path, uint64_t size, struct h2k_vhdx_info *in
   }
   if (r == -1)
     return -1;
+  if (h2k_vhdx_find_region (b, 64 * KiB, H2K_VHDX_GUID_BAT, &info->bat_offset,
+                            &info->bat_length) == -1) {
+    info->bat_offset = 0;
+    info->bat_length = 0;
+  }
   if (len > VHDX_MAX_METADATA || (m = malloc (len)) == NULL) {
     h2k_error ("%s: metadata region: %" PRIu32 " bytes (at most %u)", path,
                len, VHDX_MAX_METADATA);
@@ -841,4 +861,175 @@ h2k_vhdx_read (const char *path, struct h2k_vhdx_info *info)
     return -1;
   }
   return 0;
+}
+
+/* VHDX block allocation table. */
+
+int
+h2k_vhdx_geometry (const struct h2k_vhdx_info *info, const char *name,
+                   struct h2k_vhdx_geometry *g)
+{
+  uint32_t bs = info->block_size, lss = info->logical_sector_size;
+  uint64_t chunks;
+
+  if (bs < H2K_VHDX_MIN_BLOCK || bs > H2K_VHDX_MAX_BLOCK || (bs & (bs - 1))) {
+    h2k_error ("%s: metadata: block size %" PRIu32 " (a power of two from "
+               "1 MiB to 256 MiB)", name, bs);
+    return -1;
+  }
+  if (lss != 512 && lss != 4096) {
+    h2k_error ("%s: metadata: logical sector size %" PRIu32 " (512 or 4096)",
+               name, lss);
+    return -1;
+  }
+  if (info->virtual_size == 0 || info->virtual_size % lss) {
+    h2k_error ("%s: metadata: virtual disk size %" PRIu64 " is not a whole "
+               "number of sectors", name, info->virtual_size);
+    return -1;
+  }
+  g->chunk_ratio = (uint32_t) (((uint64_t) 1 << 23) * lss / bs);
+  g->nr_blocks = (info->virtual_size + bs - 1) / bs;
+  chunks = (g->nr_blocks + g->chunk_ratio - 1) / g->chunk_ratio;
+  if (chunks > H2K_VHDX_MAX_BAT_ENTRIES / ((uint64_t) g->chunk_ratio + 1)) {
+    h2k_error ("%s: BAT: %" PRIu64 " blocks of %" PRIu32 " bytes: too many "
+               "(at most %u entries)", name, g->nr_blocks, bs,
+               H2K_VHDX_MAX_BAT_ENTRIES);
+    return -1;
+  }
+  g->nr_entries = chunks * ((uint64_t) g->chunk_ratio + 1);
+  return 0;
+}
+
+/* OFF .. OFF + LEN within the file, past the headers. */
+static int
+vhdx_within (uint64_t off, uint64_t len, uint64_t file_size)
+{
+  return off >= H2K_VHDX_BITMAP_BLOCK && off <= file_size &&
+         len <= file_size - off;
+}
+
+static int
+check_bitmap_entry (uint64_t e, uint64_t c, const char *name, uint64_t file_size)
+{
+  uint64_t off = H2K_VHDX_BAT_OFFSET (e);
+
+  switch (H2K_VHDX_BAT_STATE (e)) {
+  case H2K_VHDX_SB_NOT_PRESENT:
+    return 0;
+  case H2K_VHDX_SB_PRESENT:
+    if (vhdx_within (off, H2K_VHDX_BITMAP_BLOCK, file_size))
+      return 0;
+    h2k_error ("%s: BAT: chunk %" PRIu64 ": sector bitmap at offset %" PRIu64
+               " lies outside the file (truncated?)", name, c, off);
+    return -1;
+  default:
+    h2k_error ("%s: BAT: chunk %" PRIu64 ": sector bitmap state %u unknown",
+               name, c, H2K_VHDX_BAT_STATE (e));
+    return -1;
+  }
+}
+
+static int
+check_payload_entry (const uint64_t *bat, uint64_t i,
+                     const struct h2k_vhdx_info *info,
+                     const struct h2k_vhdx_geometry *g, const char *name,
+                     uint64_t file_size)
+{
+  uint32_t cr = g->chunk_ratio;
+  uint64_t e = bat[h2k_vhdx_payload_index (i, cr)];
+  uint64_t off = H2K_VHDX_BAT_OFFSET (e);
+  unsigned st = H2K_VHDX_BAT_STATE (e);
+
+  switch (st) {
+  case H2K_VHDX_PAYLOAD_NOT_PRESENT:
+  case H2K_VHDX_PAYLOAD_UNDEFINED:
+  case H2K_VHDX_PAYLOAD_ZERO:
+  case H2K_VHDX_PAYLOAD_UNMAPPED:
+    return 0;
+  case H2K_VHDX_PAYLOAD_FULLY_PRESENT:
+  case H2K_VHDX_PAYLOAD_PARTIALLY_PRESENT:
+    if (!vhdx_within (off, info->block_size, file_size)) {
+      h2k_error ("%s: BAT: block %" PRIu64 ": data at offset %" PRIu64
+                 " lies outside the file (truncated?)", name, i, off);
+      return -1;
+    }
+    if (st == H2K_VHDX_PAYLOAD_PARTIALLY_PRESENT &&
+        H2K_VHDX_BAT_STATE (bat[h2k_vhdx_bitmap_index (i / cr, cr)]) !=
+        H2K_VHDX_SB_PRESENT) {
+      h2k_error ("%s: BAT: block %" PRIu64 ": partially present, but chunk %"
+                 PRIu64 " has no sector bitmap", name, i, i / cr);
+      return -1;
+    }
+    return 0;
+  default:
+    h2k_error ("%s: BAT: block %" PRIu64 ": state %u unknown", name, i, st);
+    return -1;
+  }
+}
+
+int
+h2k_vhdx_parse_bat (const void *buf, size_t len, const char *name,
+                    const struct h2k_vhdx_info *info,
+                    const struct h2k_vhdx_geometry *g,
+                    uint64_t file_size, uint64_t *bat)
+{
+  const unsigned char *b = buf;
+  uint64_t chunks = g->nr_entries / ((uint64_t) g->chunk_ratio + 1);
+
+  if (len / 8 < g->nr_entries) {
+    h2k_error ("%s: BAT: %zu bytes for %" PRIu64 " entries", name, len,
+               g->nr_entries);
+    return -1;
+  }
+  for (uint64_t i = 0; i < g->nr_entries; ++i)
+    bat[i] = le64 (b + 8 * i);
+  for (uint64_t c = 0; c < chunks; ++c)
+    if (check_bitmap_entry (bat[h2k_vhdx_bitmap_index (c, g->chunk_ratio)], c,
+                            name, file_size) == -1)
+      return -1;
+  for (uint64_t i = 0; i < g->nr_blocks; ++i)
+    if (check_payload_entry (bat, i, info, g, name, file_size) == -1)
+      return -1;
+  return 0;
+}
+
+uint64_t *
+h2k_vhdx_read_bat (int fd, const char *path, uint64_t file_size,
+                   const struct h2k_vhdx_info *info,
+                   struct h2k_vhdx_geometry *g)
+{
+  CLEANUP_FREE unsigned char *buf = NULL;
+  CLEANUP_FREE uint64_t *bat = NULL;
+  size_t len;
+  uint64_t *r;
+
+  if (h2k_vhdx_geometry (info, path, g) == -1)
+    return NULL;
+  if (info->log_pending) {
+    h2k_error ("%s: header: LogGuid set: the log holds writes not yet "
+               "applied (open the disk once on the Hyper-V host)", path);
+    return NULL;
+  }
+  if (info->bat_offset == 0) {
+    h2k_error ("%s: region table: no BAT region", path);
+    return NULL;
+  }
+  len = (size_t) g->nr_entries * 8;
+  if (info->bat_length < len) {
+    h2k_error ("%s: BAT: region of %" PRIu32 " bytes, %" PRIu64 " entries "
+               "needed", path, info->bat_length, g->nr_entries);
+    return NULL;
+  }
+  buf = malloc (len);
+  bat = malloc (len);
+  if (buf == NULL || bat == NULL) {
+    h2k_error ("%s: %m", path);
+    return NULL;
+  }
+  if (read_at (fd, buf, len, info->bat_offset, file_size, path, "BAT") == -1 ||
+      h2k_vhdx_parse_bat (buf, len, path, info, g, file_size, bat) == -1)
+    return NULL;
+  r = bat;
+  bat = NULL;
+  return r;
 }

@@ -139,8 +139,9 @@ uint32_t *h2k_vhd_read_bat (int fd, const char *path, uint64_t file_size,
 /* VHDX (Hyper-V 2012 and later).
  *
  * Only what a chain needs: the current header's DataWriteGuid (what a
- * child's parent_linkage names), the virtual size, the HasParent flag and
- * the parent locator's paths.  Headers and region tables are chosen and
+ * child's parent_linkage names), the virtual size, the HasParent flag,
+ * the parent locator's paths, and the BAT (to merge a differencing
+ * disk).  Headers and region tables are chosen and
  * checked by their CRC-32C; the metadata table is bounded
  * (H2K_VHDX_MAX_ENTRIES).  Paths stay as written (Windows backslashes).
  */
@@ -153,6 +154,9 @@ struct h2k_vhdx_info {
   uint32_t block_size;
   uint32_t logical_sector_size;
   int has_parent;
+  int log_pending;              /* the header's LogGuid is set */
+  uint64_t bat_offset;          /* the BAT region, 0 if the table has none */
+  uint32_t bat_length;
   /* The parent locator's values, UTF-8, or NULL. */
   char *parent_linkage;
   char *parent_linkage2;
@@ -173,6 +177,15 @@ int h2k_vhdx_parse_header (const void *buf, size_t len, const char *name,
 int h2k_vhdx_parse_region_table (const void *buf, size_t len, const char *name,
                                  int report, uint64_t *meta_offset,
                                  uint32_t *meta_length);
+
+/* In a region table that h2k_vhdx_parse_region_table accepted, the
+ * region GUID ("{...}", lowercase): 0 and *OFFSET, *LENGTH set, or -1
+ * (not reported) if the table has no such region.
+ */
+int h2k_vhdx_find_region (const void *buf, size_t len, const char *guid,
+                          uint64_t *offset, uint32_t *length);
+
+#define H2K_VHDX_GUID_BAT "{2dc27766-f623-4200-9d64-115e9bfd4a08}"
 
 /* Parse the metadata region (LEN bytes) into *INFO (its metadata fields;
  * the caller frees the strings with h2k_vhdx_info_free).
@@ -195,5 +208,77 @@ int h2k_vhdx_read (const char *path, struct h2k_vhdx_info *info);
 void h2k_vhdx_info_free (struct h2k_vhdx_info *info);
 
 #define CLEANUP_VHDX_INFO __attribute__((cleanup (h2k_vhdx_info_free)))
+
+/* The VHDX block allocation table: 64-bit little-endian entries, the
+ * state in bits 0-2, the file offset in MiB in bits 20-63.  After every
+ * chunk_ratio payload entries comes the entry of the chunk's sector
+ * bitmap block (1 MiB, one bit a logical sector, least significant bit
+ * first).  Hostile-input limits: block size a power of two from 1 MiB to
+ * 256 MiB, logical sector 512 or 4096, at most H2K_VHDX_MAX_BAT_ENTRIES
+ * entries, every present block within the file, a sector bitmap for
+ * every chunk with a partially present block.
+ */
+enum {
+  H2K_VHDX_PAYLOAD_NOT_PRESENT = 0,
+  H2K_VHDX_PAYLOAD_UNDEFINED = 1,
+  H2K_VHDX_PAYLOAD_ZERO = 2,
+  H2K_VHDX_PAYLOAD_UNMAPPED = 3,
+  H2K_VHDX_PAYLOAD_FULLY_PRESENT = 6,
+  H2K_VHDX_PAYLOAD_PARTIALLY_PRESENT = 7,
+  H2K_VHDX_SB_NOT_PRESENT = 0,
+  H2K_VHDX_SB_PRESENT = 6,
+};
+
+#define H2K_VHDX_MIN_BLOCK       (1u << 20)
+#define H2K_VHDX_MAX_BLOCK       (256u << 20)
+#define H2K_VHDX_BITMAP_BLOCK    (1u << 20)
+#define H2K_VHDX_MAX_BAT_ENTRIES (1u << 23)     /* 64 MiB of table */
+
+#define H2K_VHDX_BAT_STATE(e)  ((unsigned) ((e) & 7))
+#define H2K_VHDX_BAT_OFFSET(e) (((e) >> 20) << 20)
+
+struct h2k_vhdx_geometry {
+  uint64_t nr_blocks;           /* payload blocks covering the virtual size */
+  uint32_t chunk_ratio;         /* payload blocks a sector bitmap covers */
+  uint64_t nr_entries;          /* BAT entries, bitmap entries included */
+};
+
+/* Check INFO's block size, logical sector size and virtual size, and
+ * fill *G.  0, or -1 reported as "NAME: metadata: ...".
+ */
+int h2k_vhdx_geometry (const struct h2k_vhdx_info *info, const char *name,
+                       struct h2k_vhdx_geometry *g);
+
+/* BAT index of payload block I, and of chunk C's sector bitmap. */
+static inline uint64_t
+h2k_vhdx_payload_index (uint64_t i, uint32_t chunk_ratio)
+{
+  return i + i / chunk_ratio;
+}
+
+static inline uint64_t
+h2k_vhdx_bitmap_index (uint64_t c, uint32_t chunk_ratio)
+{
+  return (c + 1) * ((uint64_t) chunk_ratio + 1) - 1;
+}
+
+/* Parse G->nr_entries entries (LEN bytes at BUF) into BAT (host order,
+ * the caller's array of that many), checking the states and that every
+ * present block lies within FILE_SIZE bytes.  0, or -1 reported as
+ * "NAME: BAT: block N: ..." (or "chunk N").
+ */
+int h2k_vhdx_parse_bat (const void *buf, size_t len, const char *name,
+                        const struct h2k_vhdx_info *info,
+                        const struct h2k_vhdx_geometry *g,
+                        uint64_t file_size, uint64_t *bat);
+
+/* Read and check the BAT of the VHDX open on FD (PATH, FILE_SIZE bytes,
+ * INFO from h2k_vhdx_read), filling *G.  A VHDX whose log holds writes
+ * not yet applied (LogGuid set) is refused: its BAT may be stale.  A
+ * new array of G->nr_entries entries the caller frees, or NULL reported.
+ */
+uint64_t *h2k_vhdx_read_bat (int fd, const char *path, uint64_t file_size,
+                             const struct h2k_vhdx_info *info,
+                             struct h2k_vhdx_geometry *g);
 
 #endif

@@ -271,7 +271,7 @@ assert_workdir () { [ "$(ls -A "$wd")" = "$1" ] || { ls -A "$wd"; return 1; }; }
 
 @test "flatten: wrong parentCID in an embedded descriptor" {
     make_vmdk_chain
-    perl -pi -e 's/^parentCID=[0-9a-f]{8}$/parentCID=0badc1d0/' "$d/delta.vmdk"
+    perl -pi -e 's/^parentCID=[0-9a-f]{1,8}$/parentCID=0badc1d0/' "$d/delta.vmdk"
     grep -aq '^parentCID=0badc1d0$' "$d/delta.vmdk"
     manifest "$d/delta.vmdk" vmdk >"$d/m.json"
     run_tool_in "$d/m.json" h2k-flatten -n
@@ -649,11 +649,12 @@ make_vhd_chain ()
 }
 
 # vhdx_child PARENT CHILD: make CHILD a differencing VHDX of PARENT
-# (qemu cannot make one): a fresh qemu VHDX with HasParent set and a
-# parent locator holding PARENT's DataWriteGuid and its file name.
+# (qemu cannot make one): a fresh qemu VHDX (1 MiB blocks, every BAT
+# entry NOT_PRESENT) with HasParent set and a parent locator holding
+# PARENT's DataWriteGuid and its file name.
 vhdx_child ()
 {
-    qemu-img create -q -f vhdx "$2" 4M
+    qemu-img create -q -f vhdx -o block_size=1M "$2" 4M
     perl - "$1" "$2" "$(basename "$1")" <<'EOF'
 use strict;
 my ($parent, $child, $rel) = @ARGV;
@@ -674,6 +675,10 @@ my $meta;
 for my $i (0 .. unpack("x8 V", $rt) - 1) {
     my $e = substr($rt, 16 + 32 * $i, 32);
     $meta = unpack("x16 Q<", $e) if substr($e, 0, 16) eq guid("8b7ca206-4790-4b9a-b8fe-575f050f886e");
+    # qemu marks its blocks ZERO; in a differencing disk they are
+    # NOT_PRESENT (the parent shows through).
+    wr($child, unpack("x16 Q<", $e), "\0" x unpack("x24 V", $e))
+        if substr($e, 0, 16) eq guid("2dc27766-f623-4200-9d64-115e9bfd4a08");
 }
 my $tab = rd($child, $meta, 65536);
 my $cnt = unpack("x10 v", $tab);
@@ -703,15 +708,148 @@ wr($child, $meta + 10, pack("v", $cnt + 1));
 EOF
 }
 
-@test "flatten: VHDX differencing chains are verified, then refused" {
+# vhdx_blocks VHDX SPEC...: give the blocks of VHDX (1 MiB blocks, 512
+# byte sectors, so one chunk) data appended at the end of the file, and
+# their BAT entries: "full:BLOCK:BYTE" (FULLY_PRESENT),
+# "partial:BLOCK:BYTE:FIRST-LAST,...:FILL" (PARTIALLY_PRESENT: those
+# sectors set in the chunk's sector bitmap and written with BYTE, the
+# others with FILL), "zero:BLOCK" (ZERO), "entry:INDEX:HEX" (a raw entry).
+vhdx_blocks ()
+{
+    perl - "$@" <<'EOF'
+use strict;
+my ($f, @specs) = @ARGV;
+sub rd { my ($o, $l) = @_; open my $h, "<:raw", $f or die; seek $h, $o, 0; read $h, my $b, $l; $b }
+sub wr { my ($o, $d) = @_; open my $h, "+<:raw", $f or die; seek $h, $o, 0; print $h $d; close $h or die }
+sub guid { my @p = split /-/, shift; pack("V v v", hex $p[0], hex $p[1], hex $p[2]) . pack("H4 H12", $p[3], $p[4]) }
+my $MiB = 1 << 20;
+my $rt = rd(196608, 65536);
+my $bat;
+for my $i (0 .. unpack("x8 V", $rt) - 1) {
+    my $e = substr($rt, 16 + 32 * $i, 32);
+    $bat = unpack("x16 Q<", $e) if substr($e, 0, 16) eq guid("2dc27766-f623-4200-9d64-115e9bfd4a08");
+}
+die "no BAT" unless $bat;
+my $end = ((-s $f) + $MiB - 1) & ~($MiB - 1);
+my $bitmap = "\0" x $MiB;
+my $sb = 0;
+for (@specs) {
+    my ($kind, $b, $byte, $ranges, $fill) = split /:/;
+    if ($kind eq "entry") { wr($bat + 8 * $b, pack("Q<", hex $byte)); next }
+    if ($kind eq "zero") { wr($bat + 8 * $b, pack("Q<", 2)); next }
+    my $data = chr(hex $byte) x $MiB;
+    if ($kind eq "partial") {
+        $data = chr(hex $fill) x $MiB;
+        for (split /,/, $ranges) {
+            my ($lo, $hi) = split /-/;
+            $hi = $lo unless defined $hi;
+            for my $s ($lo .. $hi) {
+                substr($data, 512 * $s, 512) = chr(hex $byte) x 512;
+                vec($bitmap, $b * 2048 + $s, 1) = 1;    # LSB first, as VHDX says
+            }
+        }
+        $sb = 1;
+    }
+    wr($end, $data);
+    wr($bat + 8 * $b, pack("Q<", $end | ($kind eq "full" ? 6 : 7)));
+    $end += $MiB;
+}
+if ($sb) {
+    wr($end, $bitmap);
+    wr($bat + 8 * 4096, pack("Q<", $end | 6));
+}
+EOF
+}
+
+# make_vhdx_chain: a 4 MiB dynamic VHDX parent (0xaa throughout), a
+# differencing child.vhdx over it with block 1 fully present (0xbb),
+# block 2 partially present (some sectors 0xcc, the rest 0xee in the
+# file but not in the bitmap), block 3 zero; and expected.raw.
+make_vhdx_chain ()
+{
+    qemu-img create -q -f vhdx "$d/parent.vhdx" 4M
+    qemu-io -f vhdx -c 'write -P 0xaa 0 4M' "$d/parent.vhdx" >/dev/null
+    vhdx_child "$d/parent.vhdx" "$d/child.vhdx"
+    vhdx_blocks "$d/child.vhdx" full:1:bb partial:2:cc:0-7,100,1000-1023,2047:ee zero:3
+    truncate -s 4M "$d/expected.raw"
+    raw_writes "$d/expected.raw" 0:4194304:aa 1048576:1048576:bb \
+        2097152:4096:cc 2148352:512:cc 2609152:12288:cc 3145216:512:cc \
+        3145728:1048576:00
+}
+
+@test "flatten: VHDX differencing chain is collapsed by h2k" {
+    requires perl
+    make_vhdx_chain
+    sums parent.vhdx child.vhdx >"$d/before"
+    manifest "$d/child.vhdx" vhdx >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_status 0
+    [ "$(jq -r '[.disks[0].chain[].path] | join(" ")' <<<"$output")" = "$d/child.vhdx $d/parent.vhdx" ]
+    [ "$(jq -r '[.disks[0].chain[].subformat] | join(" ")' <<<"$output")" = "differencing dynamic" ]
+    [ "$(jq -r '.disks[0].chain[0].parent_cid == .disks[0].chain[1].cid' <<<"$output")" = true ]
+    [ "$(jq -r '.disks[0].flatten.action' <<<"$output")" = collapse ]
+    [ "$(jq -r '.disks[0].current.path' <<<"$output")" = "$wd/disk0-flat.qcow2" ]
+    [ "$(jq -r '.disks[0].current.format' <<<"$output")" = qcow2 ]
+    [[ "$stderr" == *"merging 1 VHDX differencing disks over $d/parent.vhdx"* ]]
+    qemu-img compare -f raw "$d/expected.raw" -F qcow2 "$wd/disk0-flat.qcow2"
+    [ "$(qemu-img info --output=json -f qcow2 "$wd/disk0-flat.qcow2" | jq -r 'has("backing-filename")')" = false ]
+    sums parent.vhdx child.vhdx | diff "$d/before" -
+    assert_workdir disk0-flat.qcow2
+}
+
+@test "flatten: VHDX grandchild, and a qcow2 over it" {
+    requires perl
+    make_vhdx_chain
+    vhdx_child "$d/child.vhdx" "$d/gc.vhdx"
+    # Over the child's partial block: the whole block now; over the
+    # child's zero block: some sectors (the rest stays zero).
+    vhdx_blocks "$d/gc.vhdx" full:2:dd partial:3:cc:2040-2047:ee
+    raw_writes "$d/expected.raw" 2097152:1048576:dd 4190208:4096:cc
+    # qemu cannot open gc.vhdx: give the size, write without the backing.
+    qemu-img create -q -u -f qcow2 -b gc.vhdx -F vhdx "$d/top.qcow2" 4M
+    qemu-io -c 'write -P 0x77 0 64k' \
+        "json:{\"driver\":\"qcow2\",\"backing\":null,\"file\":{\"driver\":\"file\",\"filename\":\"$d/top.qcow2\"}}" >/dev/null
+    [ "$(qemu-img info --output=json -U -f qcow2 "$d/top.qcow2" 2>/dev/null | jq -r '.["backing-filename"]')" = gc.vhdx ]
+    raw_writes "$d/expected.raw" 0:65536:77
+    sums parent.vhdx child.vhdx gc.vhdx >"$d/before"
+    manifest "$d/top.qcow2" qcow2 >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_status 0
+    [ "$(jq -r '[.disks[0].chain[].format] | join(" ")' <<<"$output")" = "qcow2 vhdx vhdx vhdx" ]
+    [[ "$stderr" == *"merging 2 VHDX differencing disks over $d/parent.vhdx"* ]]
+    qemu-img compare -f raw "$d/expected.raw" -F qcow2 "$wd/disk0-flat.qcow2"
+    sums parent.vhdx child.vhdx gc.vhdx | diff "$d/before" -
+    assert_workdir disk0-flat.qcow2
+}
+
+@test "flatten: a differencing VHDX whose BAT points past the end of the file is refused" {
+    requires perl
+    make_vhdx_chain
+    # Block 1 fully present at 1000 MiB.
+    vhdx_blocks "$d/child.vhdx" entry:1:3e800006
+    manifest "$d/child.vhdx" vhdx >"$d/m.json"
+    run_tool_in "$d/m.json" h2k-flatten
+    assert_failed_cleanly
+    [ "$stderr" = "h2k-flatten: $d/child.vhdx: BAT: block 1: data at offset 1048576000 lies outside the file (truncated?)" ]
+    assert_workdir ""
+    # Partially present without the chunk's sector bitmap.
+    make_vhdx_chain
+    vhdx_blocks "$d/child.vhdx" entry:4096:0
+    run_tool_in "$d/m.json" h2k-flatten -n
+    assert_failed_cleanly
+    [ "$stderr" = "h2k-flatten: $d/child.vhdx: BAT: block 2: partially present, but chunk 0 has no sector bitmap" ]
+    assert_workdir ""
+}
+
+@test "flatten: VHDX differencing chains are verified" {
     requires perl
     qemu-img create -q -f vhdx "$d/parent.vhdx" 4M
     vhdx_child "$d/parent.vhdx" "$d/child.vhdx"
     sums parent.vhdx child.vhdx >"$d/before"
     manifest "$d/child.vhdx" vhdx >"$d/m.json"
     run_tool_in "$d/m.json" h2k-flatten -n
-    assert_failed_cleanly
-    [ "$stderr" = "h2k-flatten: $d/child.vhdx: VHDX differencing disk (parent $d/parent.vhdx): not supported yet: qemu cannot read it; merge the chain on the Hyper-V host first (Edit Disk > Merge, or Merge-VHD)" ]
+    assert_status 0
+    [ "$(jq -r '.disks[0].flatten.action' <<<"$output")" = collapse ]
     sums parent.vhdx child.vhdx | diff "$d/before" -
     # A write to the parent changes its DataWriteGuid: the child no
     # longer matches.

@@ -6,8 +6,8 @@
  * image into <workdir>/<id>-flat.qcow2 (collapse.c).  Each image format
  * has its own step in node-*.c, which fills one node and names its
  * parent.  qemu cannot read VHD or VHDX differencing disks as chains:
- * VHD ones are merged by vhd-merge.c before the final conversion; VHDX
- * chains are verified, then refused (main.c).
+ * they are merged by vhd-merge.c (and vhdx-merge.c) before the final
+ * conversion.
  */
 #ifndef H2K_FLATTEN_H
 #define H2K_FLATTEN_H
@@ -92,17 +92,32 @@ char *try_parent (const char *child, const char *hint, int allow_beside);
  */
 int collapse (const struct chain *c, const char *dest, int progress);
 
-/* vhd-merge.c: the index of the first differencing VHD of C (everything
- * behind it is VHD too), or C->n if there is none.
+/* vhd-merge.c: the index of the first differencing VHD or VHDX of C
+ * (everything behind it is of the same format), or C->n if there is none.
  */
 size_t vhd_diff_start (const struct chain *c);
 
-/* vhd-merge.c: merge nodes TOP (a differencing VHD) to the base of C
+/* vhd-merge.c: merge nodes TOP (a differencing VHD or VHDX) to the base of C
  * into a new sparse raw file beside DEST, of TOP's virtual size.  Returns
  * its name (the caller unlinks and frees it), or NULL reported (nothing
  * left behind).
  */
 char *vhd_merge (const struct chain *c, size_t top, const char *dest);
+
+/* vhd-merge.c: copy LEN bytes at DATA in N (open on FD) to VSTART in
+ * the raw file RAW (open on RAW_FD), through BUF (COPY_CHUNK bytes).
+ * 0, or -1 reported.
+ */
+#define COPY_CHUNK (1u << 20)
+int copy_run (const struct node *n, int fd, uint64_t data, uint64_t vstart,
+              uint64_t len, int raw_fd, const char *raw, unsigned char *buf);
+
+/* vhdx-merge.c: write the data differencing VHDX N holds over the raw
+ * file RAW (open on RAW_FD, RAW_SIZE bytes), within N's virtual size.
+ * 0, or -1 reported.
+ */
+int vhdx_apply_diff (const struct node *n, int raw_fd, const char *raw,
+                     uint64_t raw_size);
 
 /* record.c: disks[].chain as JSON (caller owns it), and the plan on
  * stderr.

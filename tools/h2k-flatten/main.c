@@ -1,6 +1,6 @@
 /* h2k-flatten: resolve each disk's backing chain (VMDK snapshots, qcow2
- * backing files, VHD differencing disks), verify it, and collapse it into
- * one standalone qcow2 in the workdir.
+ * backing files, VHD and VHDX differencing disks), verify it, and
+ * collapse it into one standalone qcow2 in the workdir.
  */
 
 #include <errno.h>
@@ -36,8 +36,8 @@ usage (FILE *fp, int status)
            "Resolve and verify the backing chain of every disk (VMDK snapshot\n"
            "deltas, qcow2 backing files, VHD and VHDX differencing disks) and\n"
            "collapse each chain into one qcow2, <workdir>/<disk id>-flat.qcow2.\n"
-           "VHD differencing disks are merged by h2k itself; VHDX chains are\n"
-           "verified but not collapsed yet.  Source images are only read.\n"
+           "VHD and VHDX differencing disks are merged by h2k itself.  Source\n"
+           "images are only read.\n"
            "\n"
            "Options:\n"
            "  -n, --dry-run            record the chains and the plan, print the\n"
@@ -83,22 +83,6 @@ check_id (const char *id, size_t i)
   return 0;
 }
 
-static int
-refuse_unsupported (const struct disk_plan *dp)
-{
-  for (size_t i = 0; i + 1 < dp->chain.n; ++i) {
-    const struct node *n = &dp->chain.nodes[i];
-    if (strcmp (n->format, "vhdx") == 0) {
-      h2k_error ("%s: VHDX differencing disk (parent %s): not supported yet: "
-                 "qemu cannot read it; merge the chain on the Hyper-V host "
-                 "first (Edit Disk > Merge, or Merge-VHD)",
-                 n->path, n->parent_path);
-      return -1;
-    }
-  }
-  return 0;
-}
-
 /* Phase 1: resolve and verify, change nothing. */
 static int
 plan_disk (json_object *disk, size_t i, const char *workdir, struct disk_plan *dp)
@@ -119,8 +103,7 @@ plan_disk (json_object *disk, size_t i, const char *workdir, struct disk_plan *d
   }
   dp->dest = h2k_path_join (workdir, name);
   if (dp->dest == NULL ||
-      chain_resolve (path, format, &dp->chain) == -1 ||
-      refuse_unsupported (dp) == -1)
+      chain_resolve (path, format, &dp->chain) == -1)
     return -1;
   dp->done = dp->chain.n == 1 && strcmp (path, dp->dest) == 0;
   if (h2k_verbose || dry_run)

@@ -129,6 +129,25 @@ node_vhd (struct node *n)
   return find_parent (n, &in);
 }
 
+/* A differencing VHDX is merged by vhdx-merge.c: check its block
+ * allocation table now, before anything is written.
+ */
+static int
+check_vhdx_bat (const struct node *n, const struct h2k_vhdx_info *in)
+{
+  CLEANUP_CLOSE int fd = open (n->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  CLEANUP_FREE uint64_t *bat = NULL;
+  struct h2k_vhdx_geometry g;
+  struct stat st;
+
+  if (fd == -1 || fstat (fd, &st) == -1) {
+    h2k_error ("%s: %m", n->path);
+    return -1;
+  }
+  bat = h2k_vhdx_read_bat (fd, n->path, st.st_size, in, &g);
+  return bat ? 0 : -1;
+}
+
 /* VHDX: qemu reads one without a parent; a differencing one (HasParent)
  * it cannot open at all, so its parent is found here, from the parent
  * locator: relative_path, then volume_path and absolute_win32_path (as
@@ -190,6 +209,8 @@ node_vhdx (struct node *n)
   }
   if (!in.has_parent)
     return qemu_virtual_size (n->path, "vhdx", &n->virtual_size);
+  if (check_vhdx_bat (n, &in) == -1)
+    return -1;
   /* Linkage GUIDs are compared as text: lowercase them. */
   for (char *p = n->parent_cid; *p; ++p)
     *p = tolower ((unsigned char) *p);

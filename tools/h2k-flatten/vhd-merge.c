@@ -1,13 +1,14 @@
-/* h2k-flatten: merge VHD differencing disks ourselves.
+/* h2k-flatten: merge VHD and VHDX differencing disks ourselves.
  *
- * qemu's vpc driver reads a differencing VHD as if it had no parent, so
- * the VHD part of a chain (a parent of a VHD is always a VHD) is merged
- * here, into a sparse raw file in the workdir: qemu-img converts the base
- * (fixed or dynamic) to raw, then each differencing disk, from the one
- * nearest the base up to the top, writes over it the sectors it holds:
- * for every block its BAT allocates, the sectors whose bit is set in the
- * block's sector bitmap.  Unset sectors keep the parent's data.  The
- * sources are only read.
+ * qemu's vpc driver reads a differencing VHD as if it had no parent, and
+ * its vhdx driver cannot open a differencing VHDX at all, so the VHD or
+ * VHDX part of a chain (a parent of a VHD is always a VHD, of a VHDX a
+ * VHDX) is merged here, into a sparse raw file in the workdir: qemu-img
+ * converts the base to raw, then each differencing disk, from the one
+ * nearest the base up to the top, writes over it the sectors it holds.
+ * For a VHD: for every block its BAT allocates, the sectors whose bit is
+ * set in the block's sector bitmap; for a VHDX see vhdx-merge.c.  Unset
+ * sectors keep the parent's data.  The sources are only read.
  */
 
 #include <errno.h>
@@ -28,19 +29,18 @@
 #include "vhd.h"
 #include "flatten.h"
 
-#define COPY_CHUNK (1u << 20)
-
 size_t
 vhd_diff_start (const struct chain *c)
 {
   for (size_t i = 0; i < c->n; ++i)
-    if (strcmp (c->nodes[i].format, "vhd") == 0 && i + 1 < c->n)
+    if ((strcmp (c->nodes[i].format, "vhd") == 0 ||
+         strcmp (c->nodes[i].format, "vhdx") == 0) && i + 1 < c->n)
       return i;
   return c->n;
 }
 
-/* BASE (a VHD without a parent) as raw at RAW, its size as its footer
- * says (not the CHS geometry qemu uses for some creators).
+/* BASE (a VHD or VHDX without a parent) as raw at RAW; a VHD's size as
+ * its footer says (not the CHS geometry qemu uses for some creators).
  */
 static int
 base_to_raw (const struct node *base, const char *raw)
@@ -50,10 +50,12 @@ base_to_raw (const struct node *base, const char *raw)
   CLEANUP_FREE char *src = NULL;
   json_object *file = json_object_new_object ();
   const char *argv[] = { "qemu-img", "convert", "-O", "raw", NULL, raw, NULL };
+  int is_vhdx = strcmp (base->format, "vhdx") == 0;
 
   if (o == NULL || file == NULL || h2k_json_set (o, "file", file) == -1 ||
-      h2k_json_set_string (o, "driver", "vpc") == -1 ||
-      h2k_json_set_string (o, "force_size_calc", "current_size") == -1 ||
+      h2k_json_set_string (o, "driver", is_vhdx ? "vhdx" : "vpc") == -1 ||
+      (!is_vhdx &&
+       h2k_json_set_string (o, "force_size_calc", "current_size") == -1) ||
       h2k_json_set_bool (o, "read-only", 1) == -1 ||
       h2k_json_set_string (file, "driver", "file") == -1 ||
       h2k_json_set_string (file, "filename", base->path) == -1 ||
@@ -70,10 +72,7 @@ base_to_raw (const struct node *base, const char *raw)
   return h2k_run_ok (argv, 0, &res);
 }
 
-/* Copy LEN bytes at DATA in N (open on FD) to VSTART in the raw file,
- * through BUF (COPY_CHUNK bytes).
- */
-static int
+int
 copy_run (const struct node *n, int fd, uint64_t data, uint64_t vstart,
           uint64_t len, int raw_fd, const char *raw, unsigned char *buf)
 {
@@ -216,8 +215,9 @@ merge_into (const struct chain *c, size_t top, const char *raw)
   uint64_t size = c->nodes[top].virtual_size;
   CLEANUP_CLOSE int fd = -1;
 
-  h2k_info ("merging %zu VHD differencing disks over %s into %s",
-            c->n - 1 - top, base->path, raw);
+  h2k_info ("merging %zu %s differencing disks over %s into %s",
+            c->n - 1 - top, strcmp (base->format, "vhdx") == 0 ? "VHDX" : "VHD",
+            base->path, raw);
   if (base_to_raw (base, raw) == -1)
     return -1;
   fd = open (raw, O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -227,7 +227,9 @@ merge_into (const struct chain *c, size_t top, const char *raw)
     return -1;
   }
   for (size_t i = c->n - 1; i-- > top;)
-    if (apply_diff (&c->nodes[i], fd, raw, size) == -1)
+    if ((strcmp (c->nodes[i].format, "vhdx") == 0
+         ? vhdx_apply_diff (&c->nodes[i], fd, raw, size)
+         : apply_diff (&c->nodes[i], fd, raw, size)) == -1)
       return -1;
   if (close (fd) == -1) {
     fd = -1;

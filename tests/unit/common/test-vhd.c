@@ -1,4 +1,6 @@
-/* Unit tests: common/vhd.c, VHD footers, dynamic headers, locators. */
+/* Unit tests: common/vhd.c, VHD footers, dynamic headers, locators;
+ * VHDX headers, regions, metadata and BAT.
+ */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -646,6 +648,131 @@ TEST (read_bat)
   unlink (path);
 }
 
+TEST (vhdx_find_region)
+{
+  static unsigned char b[65536];
+  uint64_t off = 0;
+  uint32_t len = 0;
+
+  memcpy (b, "regi", 4);
+  put_le32 (b + 8, 2);
+  put_guid (b + 16, "2dc27766-f623-4200-9d64-115e9bfd4a08");
+  put_le64 (b + 16 + 16, 3 << 20);
+  put_le32 (b + 16 + 24, 1 << 20);
+  put_guid (b + 48, "8b7ca206-4790-4b9a-b8fe-575f050f886e");
+  CHECK (h2k_vhdx_find_region (b, sizeof b, H2K_VHDX_GUID_BAT, &off, &len) == 0);
+  CHECK_INT (off, 3 << 20);
+  CHECK_INT (len, 1 << 20);
+  put_le32 (b + 8, 1);
+  CHECK (h2k_vhdx_find_region (b, sizeof b, "{8b7ca206-4790-4b9a-b8fe-575f050f886e}",
+                               &off, &len) == -1);
+  /* A count beyond the buffer stops at its end. */
+  put_le32 (b + 8, 0xffffffff);
+  CHECK (h2k_vhdx_find_region (b, 64, "{00000000-0000-0000-0000-000000000000}",
+                               &off, &len) == -1);
+  CHECK (h2k_first_error () == NULL);
+}
+
+TEST (vhdx_geometry)
+{
+  struct h2k_vhdx_info in = { .virtual_size = 4 << 20, .block_size = 1 << 20,
+                              .logical_sector_size = 512 };
+  struct h2k_vhdx_geometry g;
+
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == 0);
+  CHECK_INT (g.chunk_ratio, 4096);
+  CHECK_INT (g.nr_blocks, 4);
+  CHECK_INT (g.nr_entries, 4097);
+  in.block_size = 32 << 20;
+  in.logical_sector_size = 4096;
+  in.virtual_size = (uint64_t) 10 << 30;        /* 320 blocks, ratio 1024 */
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == 0);
+  CHECK_INT (g.chunk_ratio, 1024);
+  CHECK_INT (g.nr_blocks, 320);
+  CHECK_INT (g.nr_entries, 1025);
+  CHECK_INT (h2k_vhdx_payload_index (1024, 1024), 1025);
+  CHECK_INT (h2k_vhdx_bitmap_index (1, 1024), 2049);
+  in.block_size = 3 << 20;
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == -1);
+  CHECK (error_is ("x.vhdx: metadata: block size 3145728 (a power of two from 1 MiB to 256 MiB)"));
+  in.block_size = 512 << 20;
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == -1);
+  CHECK (error_is ("metadata: block size 536870912"));
+  in.block_size = 1 << 20;
+  in.logical_sector_size = 1024;
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == -1);
+  CHECK (error_is ("x.vhdx: metadata: logical sector size 1024 (512 or 4096)"));
+  in.logical_sector_size = 512;
+  in.virtual_size = 1000;
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == -1);
+  CHECK (error_is ("x.vhdx: metadata: virtual disk size 1000 is not a whole number of sectors"));
+  in.virtual_size = (uint64_t) 1 << 50;         /* 2^30 blocks */
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == -1);
+  CHECK (error_is ("x.vhdx: BAT: 1073741824 blocks of 1048576 bytes: too many"));
+}
+
+TEST (vhdx_bat)
+{
+  struct h2k_vhdx_info in = { .virtual_size = 4 << 20, .block_size = 1 << 20,
+                              .logical_sector_size = 512 };
+  struct h2k_vhdx_geometry g;
+  static unsigned char b[4097 * 8];
+  static uint64_t bat[4097];
+  const uint64_t fs = 16 << 20;
+
+  CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == 0);
+  put_le64 (b + 0, 0);
+  put_le64 (b + 8, (8u << 20) | 6);
+  put_le64 (b + 16, (9u << 20) | 7);
+  put_le64 (b + 24, 2);
+  put_le64 (b + 8 * 4096, (10u << 20) | 6);
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == 0);
+  CHECK_INT (H2K_VHDX_BAT_STATE (bat[1]), H2K_VHDX_PAYLOAD_FULLY_PRESENT);
+  CHECK_INT (H2K_VHDX_BAT_OFFSET (bat[1]), 8 << 20);
+  CHECK_INT (H2K_VHDX_BAT_STATE (bat[2]), H2K_VHDX_PAYLOAD_PARTIALLY_PRESENT);
+  CHECK_INT (H2K_VHDX_BAT_OFFSET (bat[4096]), 10 << 20);
+  /* Too short a table. */
+  CHECK (h2k_vhdx_parse_bat (b, 4096 * 8, "x.vhdx", &in, &g, fs, bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: 32768 bytes for 4097 entries"));
+  /* The sector bitmap ends past the file. */
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, (9u << 20) + 4096,
+                             bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: chunk 0: sector bitmap at offset 10485760 lies outside the file (truncated?)"));
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, (10u << 20) - 1,
+                             bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: chunk 0: sector bitmap at offset 10485760 lies outside"));
+  put_le64 (b + 8 * 4096, (20u << 20) | 0);
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: block 2: partially present, but chunk 0 has no sector bitmap"));
+  put_le64 (b + 8 * 4096, (10u << 20) | 6);
+  put_le64 (b + 8, (16u << 20) | 6);
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: block 1: data at offset 16777216 lies outside the file (truncated?)"));
+  /* Offset 0 (the file header) is never a block. */
+  put_le64 (b + 8, 6);
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: block 1: data at offset 0 lies outside the file"));
+  put_le64 (b + 8, 5);
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: block 1: state 5 unknown"));
+  put_le64 (b + 8, 0);
+  put_le64 (b + 8 * 4096, (10u << 20) | 1);
+  CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
+  CHECK (error_is ("x.vhdx: BAT: chunk 0: sector bitmap state 1 unknown"));
+  /* h2k_vhdx_read_bat refuses before reading anything. */
+  in.log_pending = 1;
+  CHECK (h2k_vhdx_read_bat (-1, "x.vhdx", fs, &in, &g) == NULL);
+  CHECK (error_is ("x.vhdx: header: LogGuid set: the log holds writes not yet applied"));
+  in.log_pending = 0;
+  CHECK (h2k_vhdx_read_bat (-1, "x.vhdx", fs, &in, &g) == NULL);
+  CHECK (error_is ("x.vhdx: region table: no BAT region"));
+  in.bat_offset = 1 << 20;
+  in.bat_length = 100;
+  CHECK (h2k_vhdx_read_bat (-1, "x.vhdx", fs, &in, &g) == NULL);
+  CHECK (error_is ("x.vhdx: BAT: region of 100 bytes, 4097 entries needed"));
+}
+
+
 int
 main (void)
 {
@@ -664,5 +791,8 @@ main (void)
   RUN (vhdx_region_table);
   RUN (vhdx_metadata);
   RUN (vhdx_not_vhdx);
+  RUN (vhdx_find_region);
+  RUN (vhdx_geometry);
+  RUN (vhdx_bat);
   return test_done ();
 }
