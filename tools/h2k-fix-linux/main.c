@@ -137,7 +137,7 @@ print_plan (json_object *plan, size_t first)
 }
 
 static int
-check_input (json_object *m, json_object *guest)
+check_input (json_object *guest)
 {
   const char *type = h2k_json_get_string (guest, "type");
 
@@ -150,7 +150,6 @@ check_input (json_object *m, json_object *guest)
                "(see h2k-fix-windows)", type ? type : "");
     return -1;
   }
-  (void) m;
   return 0;
 }
 
@@ -178,7 +177,7 @@ run (json_object *m, const struct fix_opts *o)
   struct fix f = { .m = m, .guest = guest, .o = o };
   size_t first;
 
-  if (check_input (m, guest) == -1)
+  if (check_input (guest) == -1)
     return -1;
   f.plan = h2k_json_ensure_array (m, "plan");
   f.changes = h2k_json_ensure_array (m, "changes");
