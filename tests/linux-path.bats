@@ -61,7 +61,7 @@ risks () { jq -r '[.guest.risks[].code] | unique | join(" ")' "$1"; }
 }
 
 @test "linux path: inspection made an overlay and left the source alone" {
-    [ "$(jq -r .disks[0].overlay.backing "$M/inspected.json")" = "$image/$DISK" ]
+    [ "$(jq -r .disks[0].overlay.backing "$M/inspected.json")" = "$(realpath "$image/$DISK")" ]
     [ "$(jq -r .disks[0].overlay.path "$M/inspected.json")" = "$W/disk0-overlay.qcow2" ]
     sha256sum -c --quiet "$M/source.sha256"
 }

@@ -4,10 +4,14 @@
  * (with the backing format recorded in the overlay, so qemu never probes).
  * Later writers (the fixers) open only the overlay.  An overlay already
  * recorded and still backed by the current image is kept: rerunning
- * h2k-inspect must not throw away a fixer's work.
+ * h2k-inspect must not throw away a fixer's work.  The backing file is
+ * recorded with symbolic links resolved: a link repointed later (to a
+ * rebuilt image, say) must not slide another base under the overlay.
  */
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,16 +33,17 @@ static int
 make_one (json_object *disk, size_t i, const char *workdir)
 {
   json_object *cur = h2k_json_get_object (disk, "current");
-  const char *current = h2k_json_get_string (cur, "path");
+  const char *given = h2k_json_get_string (cur, "path");
   const char *format = h2k_json_get_string (cur, "format");
   const char *id = h2k_json_get_string (disk, "id");
   struct h2k_publish p CLEANUP_PUBLISH = H2K_PUBLISH_INIT;
   CLEANUP_RUN_RESULT struct h2k_run_result res = { 0 };
-  CLEANUP_FREE char *dest = NULL, *opt = NULL;
+  CLEANUP_FREE char *dest = NULL, *current = NULL;
   json_object *ov;
 
-  if (access (current, R_OK) == -1) {
-    h2k_error ("<stdin>: /disks/%zu/current/path: %s: %m", i, current);
+  if ((current = realpath (given, NULL)) == NULL ||
+      access (current, R_OK) == -1) {
+    h2k_error ("<stdin>: /disks/%zu/current/path: %s: %m", i, given);
     return -1;
   }
   if (overlay_is_current (disk, current)) {
@@ -46,18 +51,18 @@ make_one (json_object *disk, size_t i, const char *workdir)
                h2k_json_get_string (h2k_json_get_object (disk, "overlay"), "path"));
     return 0;
   }
-  if (asprintf (&dest, "%s/%s-overlay.qcow2", workdir, id) == -1 ||
-      asprintf (&opt, "backing_file=%s,backing_fmt=%s", current,
-                h2k_qemu_format (format)) == -1) {
+  if (asprintf (&dest, "%s/%s-overlay.qcow2", workdir, id) == -1) {
     h2k_error ("%m");
     return -1;
   }
   if (h2k_publish_begin (dest, &p) == -1)
     return -1;
   /* qemu-img create refuses nothing about an existing file: it replaces
-   * our empty temporary file.
+   * our empty temporary file.  -b and -F, not -o backing_file=: a comma
+   * in the path would end the option.
    */
-  const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o", opt,
+  const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2",
+                         "-b", current, "-F", h2k_qemu_format (format),
                          p.tmp, NULL };
   if (h2k_run_ok (argv, 0, &res) == -1 || h2k_publish_commit (&p) == -1)
     return -1;
