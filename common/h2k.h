@@ -4,6 +4,7 @@
 
 #include "accel.h"
 #include "cleanup.h"
+#include "config.h"
 #include "digest.h"
 #include "error.h"
 #include "guest.h"

@@ -40,6 +40,7 @@ h2k_tool_init (struct h2k_tool *t, const char *argv0)
   h2k_set_progname (argv0);
   t->name = h2k_progname;
   t->failed_manifest = NULL;
+  t->config_ok = 0;
   signal (SIGPIPE, SIG_IGN);
   h2k_stage_begin (&t->stage, t->name);
 }
@@ -68,6 +69,13 @@ h2k_tool_option (struct h2k_tool *t, int c, const char *arg,
   case H2K_OPT_FAILED_MANIFEST:
     t->failed_manifest = arg;
     return 1;
+  case H2K_OPT_CONFIG:
+    if (!t->config_ok) {
+      h2k_error ("--config: %s does not read configuration files yet",
+                 t->name);
+      exit (H2K_EXIT_USAGE);
+    }
+    return 1;                   /* applied by h2k_tool_config */
   case '?':
     usage (stderr, H2K_EXIT_USAGE);
     exit (H2K_EXIT_USAGE);

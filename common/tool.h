@@ -2,6 +2,8 @@
  *
  *   static struct h2k_tool tool;
  *   h2k_tool_init (&tool, argv[0]);
+ *   if (h2k_tool_config (&tool, "convert", long_opts, &argc, &argv) == -1)
+ *     return H2K_EXIT_USAGE;
  *   while ((c = getopt_long (argc, argv, H2K_COMMON_SHORT "n", long_opts, NULL)) != -1) {
  *     if (h2k_tool_option (&tool, c, optarg, usage)) continue;
  *     switch (c) { ... tool's own options ... }
@@ -35,6 +37,7 @@ enum {
  */
 enum {
   H2K_OPT_FAILED_MANIFEST = CHAR_MAX + 1,
+  H2K_OPT_CONFIG,
   H2K_OPT_TOOL,
 };
 
@@ -43,7 +46,8 @@ enum {
   { "help", no_argument, NULL, 'h' },                                     \
   { "version", no_argument, NULL, 'V' },                                  \
   { "verbose", no_argument, NULL, 'v' },                                  \
-  { "failed-manifest", required_argument, NULL, H2K_OPT_FAILED_MANIFEST }
+  { "failed-manifest", required_argument, NULL, H2K_OPT_FAILED_MANIFEST }, \
+  { "config", required_argument, NULL, H2K_OPT_CONFIG }
 
 /* The common options' help text, for usage(). */
 #define H2K_COMMON_HELP                                                   \
@@ -53,6 +57,9 @@ enum {
   "                           on failure, write the manifest with the\n"  \
   "                           failed stage record to FILE (stdout stays\n" \
   "                           empty)\n"                                   \
+  "      --config=FILE        options from a YAML file, repeatable (later\n" \
+  "                           files override earlier ones, the command\n" \
+  "                           line overrides them all); see h2k-config(5)\n" \
   "  -h, --help               this help\n"                                \
   "  -V, --version            version of the tool and its libraries\n"
 
@@ -60,6 +67,7 @@ struct h2k_tool {
   const char *name;
   const char *failed_manifest;
   struct h2k_stage stage;
+  int config_ok;                /* h2k_tool_config was called */
 };
 
 /* Set the program name, ignore SIGPIPE (so that writing to a closed pipe
@@ -67,7 +75,24 @@ struct h2k_tool {
  */
 void h2k_tool_init (struct h2k_tool *t, const char *argv0);
 
-/* Handle option C if it is a common one: -v, --failed-manifest; -h calls
+/* Apply the configuration files named by --config FILE in *ARGV (see
+ * h2k-config(5)): load, check and merge them (every file fully, against
+ * the whole schema), then replace *ARGC and *ARGV with [argv0, the options
+ * from the "common" section and from SECTION (the tool's name without
+ * "h2k-"), the original arguments].  So getopt sees the configuration
+ * first and the command line last; an option given on the command line
+ * drops the configured value of its key (lists included).  SECTION's
+ * positional key (h2k-fetch's "source") is appended when the command line
+ * has no positional argument.  LONG_OPTS are the tool's options; each key
+ * of the tool's sections must be one of them.  Call it right after
+ * h2k_tool_init.  Returns 0, or -1 reported as one line (main exits with
+ * H2K_EXIT_USAGE).  The new vector lives until exit.
+ */
+int h2k_tool_config (struct h2k_tool *t, const char *section,
+                     const struct option *long_opts, int *argc, char ***argv);
+
+/* Handle option C if it is a common one: -v, --failed-manifest, --config
+ * (already applied by h2k_tool_config); -h calls
  * USAGE (stdout, exit 0) and -V prints the version and exits.  Returns 1
  * if C was handled, 0 if it is the tool's own.
  */

@@ -301,6 +301,8 @@ main (int argc, char **argv)
   int c, r, status;
 
   h2k_tool_init (&tool, argv[0]);
+  if (h2k_tool_config (&tool, "fetch", long_opts, &argc, &argv) == -1)
+    return H2K_EXIT_USAGE;
   while ((c = getopt_long (argc, argv, short_opts, long_opts, NULL)) != -1) {
     if (h2k_tool_option (&tool, c, optarg, usage))
       continue;

@@ -234,6 +234,8 @@ main (int argc, char **argv)
   int c, r;
 
   h2k_tool_init (&tool, argv[0]);
+  if (h2k_tool_config (&tool, "flatten", long_opts, &argc, &argv) == -1)
+    return H2K_EXIT_USAGE;
   while ((c = getopt_long (argc, argv, H2K_COMMON_SHORT "n", long_opts, NULL)) != -1) {
     if (h2k_tool_option (&tool, c, optarg, usage))
       continue;
