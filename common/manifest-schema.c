@@ -225,6 +225,7 @@ static const struct h2k_sfield top_fields[] = {
   { "plan", &plan, 0 },
   { "changes", &changes, 0 },
   { "validation", &any_object, 0 },
+  { "libvirt_xml", &abspath, 0 },
   { "stages", &stages, 1 },
   { NULL }
 };

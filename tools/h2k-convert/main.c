@@ -18,12 +18,17 @@
 #include "tool.h"
 
 #include "convert.h"
+#include "libvirt.h"
 
 enum {
   OPT_COMPRESS = H2K_OPT_TOOL,
   OPT_PREALLOCATION,
   OPT_OUTPUT_DIR,
   OPT_NO_COMPARE,
+  OPT_LIBVIRT_XML,
+  OPT_NETWORK,
+  OPT_BRIDGE,
+  OPT_BUS,
 };
 
 static const char short_opts[] = H2K_COMMON_SHORT "O:fn";
@@ -36,6 +41,10 @@ static const struct option long_opts[] = {
   { "force", no_argument, NULL, 'f' },
   { "no-compare", no_argument, NULL, OPT_NO_COMPARE },
   { "dry-run", no_argument, NULL, 'n' },
+  { "libvirt-xml", required_argument, NULL, OPT_LIBVIRT_XML },
+  { "network", required_argument, NULL, OPT_NETWORK },
+  { "bridge", required_argument, NULL, OPT_BRIDGE },
+  { "bus", required_argument, NULL, OPT_BUS },
   { NULL }
 };
 
@@ -57,6 +66,13 @@ usage (FILE *fp, int status)
 "      --no-compare         skip qemu-img compare (faster; then\n"
 "                           identical_to_source is not recorded)\n"
 "  -n, --dry-run            say what would be done; write nothing\n"
+"      --libvirt-xml=FILE   also write a libvirt domain XML for the VM\n"
+"      --bus=BUS            its disks' bus: virtio-blk (default),\n"
+"                           virtio-scsi or sata\n"
+"      --network=IN:OUT     NICs on source network IN go to libvirt\n"
+"                           network OUT (repeatable; unmapped NICs go to\n"
+"                           network \"default\")\n"
+"      --bridge=IN:OUT      NICs on source network IN go to host bridge OUT\n"
 H2K_COMMON_HELP
 "\n"
 "Outputs are named VMNAME-DISKID.FMT.  Exit status: 0 success, 1 failure,\n"
@@ -73,12 +89,15 @@ main (int argc, char *argv[])
     .preallocation = "off",
     .compare = 1,
   };
+  struct libvirt_opts lv = LIBVIRT_OPTS_INIT;
   CLEANUP_FREE_STRV char **published = NULL;
   json_object *m;
   const char *why;
   int c, r, status;
 
   h2k_tool_init (&tool, argv[0]);
+  if (h2k_tool_config (&tool, "convert", long_opts, &argc, &argv) == -1)
+    return H2K_EXIT_USAGE;
   while ((c = getopt_long (argc, argv, short_opts, long_opts, NULL)) != -1) {
     if (h2k_tool_option (&tool, c, optarg, usage))
       continue;
@@ -90,27 +109,55 @@ main (int argc, char *argv[])
     case 'f': o.force = 1; break;
     case OPT_NO_COMPARE: o.compare = 0; break;
     case 'n': o.dry_run = 1; break;
+    case OPT_LIBVIRT_XML: lv.path = optarg; break;
+    case OPT_NETWORK: case OPT_BRIDGE:
+      if (libvirt_add_map (&lv, c == OPT_BRIDGE ? "bridge" : "network", optarg) == -1)
+        goto usage;
+      break;
+    case OPT_BUS:
+      if (libvirt_parse_bus (optarg, &lv.bus) == -1)
+        goto usage;
+      break;
     default: usage (stderr, H2K_EXIT_USAGE);
     }
   }
+  if (!lv.path && (lv.nmaps > 0 || lv.bus != LIBVIRT_BUS_VIRTIO_BLK)) {
+    h2k_error ("--network, --bridge and --bus need --libvirt-xml");
+    goto usage;
+  }
+  if (lv.path && lv.path[0] == '\0') {
+    h2k_error ("--libvirt-xml: empty");
+    goto usage;
+  }
   if (h2k_tool_no_args (argc, argv, optind) == -1)
-    return H2K_EXIT_USAGE;
+    goto usage;
   if (convert_check_opts (&o, &why) == -1) {
     h2k_error ("%s", why);
-    return H2K_EXIT_USAGE;
+    goto usage;
   }
   if (o.output_dir && o.output_dir[0] == '\0') {
     h2k_error ("--output-dir: empty");
-    return H2K_EXIT_USAGE;
+    goto usage;
   }
   o.progress = isatty (STDERR_FILENO);
   tool.stage.dry_run = o.dry_run;
   h2k_catch_signals ();
 
   m = h2k_manifest_read (stdin, "<stdin>");
-  r = m ? convert_all (m, &o, &published) : -1;
+  r = m && (!lv.path || libvirt_check (m, &lv, o.force, o.dry_run) == 0) ?
+      convert_all (m, &o, &published) : -1;
+  if (r == 0 && lv.path && !o.dry_run &&
+      libvirt_publish (m, &lv, o.force, &published) == -1) {
+    convert_unpublish (published);
+    r = -1;
+  }
   status = h2k_tool_finish (&tool, m, r);
   if (status != H2K_EXIT_OK && r == 0)
     convert_unpublish (published);
+  libvirt_opts_free (&lv);
   return status;
+
+ usage:
+  libvirt_opts_free (&lv);
+  return H2K_EXIT_USAGE;
 }
