@@ -14,6 +14,9 @@ static const char *const virtio_modules[] = {
 static const char *const grub_cfgs[] = {
   "/boot/grub/grub.cfg", "/boot/grub2/grub.cfg", NULL
 };
+static const char *const grubenvs[] = {
+  "/boot/grub2/grubenv", "/boot/grub/grubenv", NULL
+};
 
 static int
 add_if_file (guestfs_h *g, json_object *arr, const char *path)
@@ -197,6 +200,26 @@ virtio_status (guestfs_h *g, json_object *k, const char *version,
   return 0;
 }
 
+/* Arch names its kernels by package (/boot/vmlinuz-linux, -linux-lts);
+ * the version is the modules directory whose "pkgbase" file holds that
+ * name.  NULL when there is none (the name is the version elsewhere).
+ */
+static char *
+pkgbase_version (guestfs_h *g, const char *name)
+{
+  CLEANUP_FREE_STRV char **bases = h2k_guest_glob (g, "/usr/lib/modules/*/pkgbase");
+
+  for (size_t i = 0; bases && bases[i]; ++i) {
+    CLEANUP_FREE char *text = h2k_guest_read_text (g, bases[i], 4096);
+    size_t n = strlen (name);
+    if (text && strncmp (text, name, n) == 0 && (text[n] == '\n' || text[n] == 0)) {
+      const char *v = bases[i] + strlen ("/usr/lib/modules/");
+      return strndup (v, strcspn (v, "/"));
+    }
+  }
+  return NULL;
+}
+
 static int
 inspect_kernels (guestfs_h *g, json_object *guest)
 {
@@ -206,8 +229,10 @@ inspect_kernels (guestfs_h *g, json_object *guest)
   if (kernels == NULL || arr == NULL)
     return -1;
   for (size_t i = 0; kernels[i]; ++i) {
-    const char *version = kernels[i] + strlen ("/boot/vmlinuz-");
-    CLEANUP_FREE char *initramfs = find_initramfs (g, version);
+    const char *suffix = kernels[i] + strlen ("/boot/vmlinuz-");
+    CLEANUP_FREE char *initramfs = find_initramfs (g, suffix);
+    CLEANUP_FREE char *pkgbase = pkgbase_version (g, suffix);
+    const char *version = pkgbase ? pkgbase : suffix;
     json_object *k = json_object_new_object ();
 
     if (k == NULL || json_object_array_add (arr, k) != 0) {
@@ -262,6 +287,52 @@ cmdline_facts (json_object *bl, const char *raw, const char *from)
   return 0;
 }
 
+/* A BLS options line with GRUB's variables expanded from grubenv, as
+ * GRUB does at boot: RHEL 8 writes "options $kernelopts $tuned_params"
+ * and keeps root= in grubenv's kernelopts.  Unknown variables expand to
+ * nothing.  The command line is then said to come from grubenv when
+ * kernelopts was used, so that a risk names the file to fix.
+ */
+static int
+bls_cmdline (json_object *bl, const char *options, const char *entry)
+{
+  json_object *env = h2k_json_get_object (bl, "grubenv");
+  json_object *vars = h2k_json_get_object (env, "vars");
+  const char *from = entry;
+  CLEANUP_FREE char *buf = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream (&buf, &len);
+
+  if (fp == NULL)
+    return -1;
+  for (const char *p = options; *p; ) {
+    size_t n;
+    const char *v;
+    int brace = p[0] == '$' && p[1] == '{';
+
+    if (*p != '$') {
+      fputc (*p++, fp);
+      continue;
+    }
+    p += 1 + brace;
+    n = strspn (p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    CLEANUP_FREE char *name = strndup (p, n);
+    p += n + (brace && p[n] == '}');
+    if (name == NULL) {
+      fclose (fp);
+      return -1;
+    }
+    v = h2k_json_get_string (vars, name);
+    if (v)
+      fputs (v, fp);
+    if (v && strcmp (name, "kernelopts") == 0)
+      from = h2k_json_get_string (bl, "grubenv_path");
+  }
+  if (fclose (fp) != 0)
+    return -1;
+  return cmdline_facts (bl, buf, from);
+}
+
 /* The default boot entry's command line: grub.cfg's default entry, else
  * the first BLS entry, else /etc/default/grub's GRUB_CMDLINE_LINUX.
  */
@@ -287,7 +358,7 @@ default_cmdline (json_object *bl)
     json_object *e = json_object_array_get_idx (bls, 0);
     cmd = h2k_json_get_string (e, "options");
     if (cmd)
-      return cmdline_facts (bl, cmd, h2k_json_get_string (e, "path"));
+      return bls_cmdline (bl, cmd, h2k_json_get_string (e, "path"));
   }
   cmd = h2k_json_get_string (vars, "GRUB_CMDLINE_LINUX");
   if (cmd)
@@ -338,6 +409,14 @@ boot_config (guestfs_h *g, json_object *guest)
       continue;
     if (guest_parse_file (g, grub_cfgs[i], h2k_linuxcfg_grub_cfg, bl, "grub_cfg") == -1 ||
         h2k_json_set_string (bl, "grub_cfg_path", grub_cfgs[i]) == -1)
+      return -1;
+    break;
+  }
+  for (size_t i = 0; grubenvs[i]; ++i) {
+    if (!h2k_guest_is_file (g, grubenvs[i]))
+      continue;
+    if (guest_parse_file (g, grubenvs[i], h2k_linuxcfg_grubenv, bl, "grubenv") == -1 ||
+        h2k_json_set_string (bl, "grubenv_path", grubenvs[i]) == -1)
       return -1;
     break;
   }

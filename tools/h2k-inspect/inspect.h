@@ -8,6 +8,8 @@
 #ifndef H2K_INSPECT_H
 #define H2K_INSPECT_H
 
+#include <stdio.h>
+
 #include <guestfs.h>
 #include <json-c/json.h>
 
@@ -41,8 +43,24 @@ int inspect_boot (guestfs_h *g, json_object *guest);
 int inspect_network (guestfs_h *g, json_object *guest);
 int inspect_tools (guestfs_h *g, const char *root, json_object *guest);
 
+/* windows.c: guest.windows (registry, hibernation, BitLocker, boot
+ * files).  ROOT's filesystems are mounted (read-only) before and after.
+ * See windows.h.
+ */
+int inspect_windows (guestfs_h *g, const char *root, json_object *guest);
+
 /* risks.c: derive guest.risks from the rest of guest (pure). */
 int compute_risks (json_object *m, json_object *guest);
+
+/* risks.c: append {code, severity, message, path?, line?} to RISKS. */
+int add_risk (json_object *risks, const char *code, const char *severity,
+              const char *path, int64_t line, const char *fs, ...)
+  __attribute__((format (printf, 6, 7)));
+
+/* report.c: --format table, a human summary of M (vm, disks, guest) on
+ * FP instead of the manifest.  An h2k_render_fn: 0, or -1 reported.
+ */
+int inspect_render_table (FILE *fp, json_object *m, const void *opaque);
 
 /* util.c */
 int json_add_string (json_object *arr, const char *s);

@@ -13,13 +13,9 @@
 
 #include "h2k.h"
 #include "inspect.h"
+#include "windows.h"
 
-static int
-add_risk (json_object *risks, const char *code, const char *severity,
-          const char *path, int64_t line, const char *fs, ...)
-  __attribute__((format (printf, 6, 7)));
-
-static int
+int
 add_risk (json_object *risks, const char *code, const char *severity,
           const char *path, int64_t line, const char *fs, ...)
 {
@@ -270,6 +266,8 @@ compute_risks (json_object *m, json_object *guest)
 
   if (h2k_json_set (guest, "risks", risks) == -1)
     return -1;
+  if (type && strcmp (type, "windows") == 0)
+    return windows_risks (guest, risks) == -1 ? -1 : firmware_risks (m, guest, risks);
   if (type == NULL || strcmp (type, "linux") != 0)
     return firmware_risks (m, guest, risks);
   if (table_risks (guest, "fstab", "/etc/fstab", "spec", "fstab-device-name", risks) == -1 ||
