@@ -3,6 +3,7 @@
  * with before/after digests.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,9 +134,19 @@ strv_to_json (char **v)
   return a;
 }
 
+/* Is S one of the strings of array A? */
+static int
+json_strings_have (json_object *a, const char *s)
+{
+  for (size_t i = 0; a && i < json_object_array_length (a); ++i)
+    if (strcmp (json_object_get_string (json_object_array_get_idx (a, i)), s) == 0)
+      return 1;
+  return 0;
+}
+
 /* details: {argv: [...], backups: [paths], outputs: [paths]}: back up the
  * files the command will replace (previous initramfs images, grub.cfg),
- * run it in the guest, record each output's digests.
+ * run it in the guest, record each output's digests (and its backup).
  */
 int
 apply_command (struct fix *f, json_object *item)
@@ -176,9 +187,13 @@ apply_command (struct fix *f, json_object *item)
     return record_change (f, item, "command", NULL, NULL, NULL, NULL, strv_to_json (argv));
   for (size_t i = 0; i < no; ++i) {
     const char *p = json_object_get_string (json_object_array_get_idx (outputs, i));
-    CLEANUP_FREE char *after = guest_sha256 (f->g, p);
+    CLEANUP_FREE char *after = guest_sha256 (f->g, p), *bk = NULL;
     json_object *b = json_object_array_get_idx (before, i);
-    if (record_change (f, item, "command", p, b ? json_object_get_string (b) : NULL, after, NULL,
+    if (b && json_strings_have (backups, p) && asprintf (&bk, BACKUP_DIR "%s", p) == -1) {
+      h2k_error ("out of memory");
+      return -1;
+    }
+    if (record_change (f, item, "command", p, b ? json_object_get_string (b) : NULL, after, bk,
                        strv_to_json (argv)) == -1)
       return -1;
   }

@@ -23,7 +23,10 @@ plan_add (struct fix *f, const char *action, const char *file,
   va_end (args);
   if (n == -1)
     reason = NULL;
-  if (item == NULL || files == NULL || reason == NULL ||
+  /* Every action has details; NULL is a failed allocation of the
+   * caller's, and an item without them must not be planned.
+   */
+  if (item == NULL || files == NULL || reason == NULL || details == NULL ||
       asprintf (&id, "%s-%zu", action, json_object_array_length (f->plan) + 1) == -1 ||
       json_object_array_add (f->plan, item) != 0) {
     json_object_put (item);

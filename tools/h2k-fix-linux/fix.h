@@ -10,6 +10,9 @@
 #ifndef H2K_FIX_LINUX_H
 #define H2K_FIX_LINUX_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include <guestfs.h>
 #include <json-c/json.h>
 
@@ -38,11 +41,29 @@ typedef json_object *(*parser_fn) (const char *text, size_t len,
 typedef int (*applier_fn) (struct fix *f, json_object *item);
 
 /* Append {id, tool, action, reason, files[], details} to f->plan.  FILE
- * may be NULL; DETAILS (owned) may be NULL.  Returns the item or NULL.
+ * may be NULL; DETAILS (owned) NULL means the caller ran out of memory
+ * building them: an error.  Returns the item or NULL reported.
  */
 json_object *plan_add (struct fix *f, const char *action, const char *file,
                        json_object *details, const char *fs, ...)
   __attribute__((format (printf, 5, 6)));
+
+/* report.c: --format table, the items planned by this run (plan[FIRST]
+ * on) as a numbered list on FP instead of the manifest.  An
+ * h2k_render_fn whose OPAQUE is a struct fix_report.
+ */
+struct fix_report {
+  size_t first;                 /* the first plan item of this run */
+  int dry_run;
+};
+int fix_render_plan (FILE *fp, json_object *m, const void *opaque);
+
+/* initramfs.c: LINE, a shell list assignment (NAME=(a b), NAME="a b"),
+ * with the modules of ADD it lacks appended; *ADDED counts them (-1: not
+ * such an assignment, NULL returned).  NULL reported otherwise.
+ */
+char *list_assignment_with (const char *line, const char *const *add,
+                            int *added);
 
 /* Planners. */
 int plan_fstab (struct fix *f);

@@ -3,7 +3,8 @@
  * root= and resume= given as device names are rewritten to UUID= in
  * /etc/default/grub, BLS entries and initramfs-tools' resume file;
  * GRUB_DISABLE_LINUX_UUID=true (which makes grub-mkconfig write device
- * names, and the appliance's device names at that) is turned off; a stale
+ * names, and the appliance's device names at that) is turned off; RHEL
+ * 8's grubenv kernelopts is set with grub2-editenv; a stale
  * device.map is removed; and grub.cfg is regenerated with the guest's own
  * grub-mkconfig.
  */
@@ -182,6 +183,61 @@ plan_line_files (struct fix *f)
   return 0;
 }
 
+/* RHEL 8 keeps the command line in grubenv ("kernelopts=root=... ro"),
+ * which its BLS entries use as "options $kernelopts".  It is set with
+ * the guest's grub2-editenv (grub-editenv elsewhere), which keeps the
+ * block at its fixed size.
+ */
+static int
+plan_grubenv (struct fix *f)
+{
+  static const char *const envs[] = { "/boot/grub2/grubenv", "/boot/grub/grubenv", NULL };
+  static const char *const tools[][2] = {
+    { "/usr/bin/grub2-editenv", "grub2-editenv" },
+    { "/usr/sbin/grub2-editenv", "grub2-editenv" },
+    { "/usr/bin/grub-editenv", "grub-editenv" },
+  };
+
+  for (size_t i = 0; envs[i]; ++i) {
+    CLEANUP_FREE char *text = NULL, *fixed = NULL, *assign = NULL;
+    CLEANUP_JSON json_object *doc = NULL;
+    const char *opts, *tool = NULL;
+    int err;
+
+    if (!h2k_guest_is_file (f->g, envs[i]) ||
+        (text = h2k_guest_read_text (f->g, envs[i], MAX_CFG)) == NULL)
+      continue;
+    doc = h2k_linuxcfg_grubenv (text, strlen (text), envs[i]);
+    if (doc == NULL)
+      return -1;
+    opts = h2k_json_get_string (h2k_json_get_object (doc, "vars"), "kernelopts");
+    if (opts == NULL || (fixed = fix_cmdline (f, opts, &err)) == NULL) {
+      if (opts && err)
+        return -1;
+      continue;
+    }
+    for (size_t j = 0; j < sizeof tools / sizeof tools[0] && !tool; ++j)
+      if (h2k_guest_is_file (f->g, tools[j][0]))
+        tool = tools[j][1];
+    if (tool == NULL) {
+      h2k_error ("%s: kernelopts names a device (%s) and the guest has no "
+                 "grub2-editenv to change it", envs[i], opts);
+      return -1;
+    }
+    if (asprintf (&assign, "kernelopts=%s", fixed) == -1) {
+      h2k_error ("out of memory");
+      return -1;
+    }
+    const char *argv[] = { tool, envs[i], "set", assign, NULL };
+    const char *files[] = { envs[i], NULL };
+    if (!plan_add (f, "command", envs[i], command_details (argv, files, files),
+                   "grubenv's kernelopts (the BLS entries' $kernelopts): "
+                   "root=/resume= by UUID, with the guest's %s", tool))
+      return -1;
+  }
+  return 0;
+}
+
 /* Does the generated grub.cfg boot with a device name? */
 static int
 grub_cfg_needs_regen (struct fix *f, const char *cfg)
@@ -211,7 +267,8 @@ plan_grub (struct fix *f)
   };
   int planned = 0;
 
-  if (plan_default_grub (f, &planned) == -1 || plan_line_files (f) == -1)
+  if (plan_default_grub (f, &planned) == -1 || plan_line_files (f) == -1 ||
+      plan_grubenv (f) == -1)
     return -1;
   for (size_t i = 0; maps[i]; ++i) {
     json_object *d;

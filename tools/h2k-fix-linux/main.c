@@ -9,8 +9,9 @@
 
 #include "h2k.h"
 #include "fix.h"
+#include "report.h"
 
-enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL };
+enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_FORMAT };
 
 static void
 usage (FILE *fp, int status)
@@ -26,6 +27,8 @@ usage (FILE *fp, int status)
            "\n"
            "Options:\n"
            "  -n, --dry-run            plan only: record and print the plan\n"
+           "      --format=FMT         what goes to stdout: manifest (default) or\n"
+           "                           table (the numbered plan, for review)\n"
            "      --keep-hypervisor-tools\n"
            "                           do not remove VMware/Hyper-V/VirtualBox tools\n"
            H2K_COMMON_HELP
@@ -169,7 +172,7 @@ mount_guest (guestfs_h *g, json_object *guest, int mode)
 }
 
 static int
-run (json_object *m, const struct fix_opts *o)
+run (json_object *m, const struct fix_opts *o, size_t *first_out)
 {
   CLEANUP_GUESTFS guestfs_h *g = NULL;
   json_object *guest = h2k_json_get_object (m, "guest");
@@ -186,7 +189,7 @@ run (json_object *m, const struct fix_opts *o)
   g = f.g = h2k_guest_launch (m, mode);
   if (g == NULL || mount_guest (g, guest, mode) == -1)
     return -1;
-  first = json_object_array_length (f.plan);
+  first = *first_out = json_object_array_length (f.plan);
   for (size_t i = 0; i < sizeof planners / sizeof planners[0]; ++i)
     if (planners[i] (&f) == -1)
       return -1;
@@ -209,14 +212,19 @@ main (int argc, char **argv)
     H2K_COMMON_LONG,
     { "dry-run", no_argument, NULL, 'n' },
     { "keep-hypervisor-tools", no_argument, NULL, OPT_KEEP_TOOLS },
+    { "format", required_argument, NULL, OPT_FORMAT },
     { NULL }
   };
   static struct h2k_tool tool;
   struct fix_opts o = { 0 };
+  enum h2k_format format = H2K_FORMAT_MANIFEST;
+  struct fix_report rep = { 0 };
   json_object *m = NULL;
   int c, r = -1;
 
   h2k_tool_init (&tool, argv[0]);
+  if (h2k_tool_config (&tool, "fix-linux", long_opts, &argc, &argv) == -1)
+    return H2K_EXIT_USAGE;
   while ((c = getopt_long (argc, argv, H2K_COMMON_SHORT "n", long_opts, NULL)) != -1) {
     if (h2k_tool_option (&tool, c, optarg, usage))
       continue;
@@ -224,11 +232,16 @@ main (int argc, char **argv)
       o.dry_run = tool.stage.dry_run = 1;
     else if (c == OPT_KEEP_TOOLS)
       o.keep_tools = 1;
+    else if (c == OPT_FORMAT && h2k_parse_format (optarg, &format) == -1)
+      return H2K_EXIT_USAGE;
   }
   if (h2k_tool_no_args (argc, argv, optind) == -1)
     return H2K_EXIT_USAGE;
   m = h2k_manifest_read (stdin, "<stdin>");
   if (m)
-    r = run (m, &o);
+    r = run (m, &o, &rep.first);
+  rep.dry_run = o.dry_run;
+  if (format == H2K_FORMAT_TABLE)
+    return h2k_tool_finish_report (&tool, m, r, fix_render_plan, &rep);
   return h2k_tool_finish (&tool, m, r);
 }

@@ -185,6 +185,29 @@ plan_nm_pin (struct fix *f, const char *path)
                    "which the .link file keeps") ? 0 : -1;
 }
 
+/* Did an earlier interface than IDX, with the same name, get the .link
+ * file for MAC already (an ifcfg file and a NetworkManager keyfile for
+ * one NIC)?
+ */
+static int
+link_planned (struct fix *f, json_object *ifs, size_t idx, const char *name,
+              const char *mac)
+{
+  size_t n = json_object_array_length (ifs);
+
+  for (size_t j = 0; j < idx; ++j) {
+    json_object *o = json_object_array_get_idx (ifs, j);
+    const char *oname = h2k_json_get_string (o, "name");
+    const char *obackend = h2k_json_get_string (o, "backend");
+    const char *omac = mac_for (f, o, n);
+
+    if (oname && strcmp (oname, name) == 0 && obackend &&
+        strcmp (obackend, "netplan") != 0 && omac && strcasecmp (omac, mac) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 int
 plan_network (struct fix *f)
 {
@@ -215,7 +238,7 @@ plan_network (struct fix *f)
                    file, name);
       continue;
     }
-    if (plan_link (f, name, mac) == -1)
+    if (!link_planned (f, ifs, i, name, mac) && plan_link (f, name, mac) == -1)
       return -1;
     if (strcmp (backend, "ifcfg") == 0 && plan_ifcfg_pin (f, file) == -1)
       return -1;
