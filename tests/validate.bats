@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# h2k-validate: boot proof, network proof, failures recorded, images never
-# written.  The boots use the real Debian 12 test guest (debian-bios), as
-# VMware leaves it: its initramfs has no virtio drivers, so it boots on
-# SATA and stops in the initramfs on virtio-blk.  Each boot takes 1-3
-# minutes under TCG.
+# h2k-validate: offline checks, boot proof (the beacon, or the login
+# prompt), network proof, failures recorded, images never written.  The
+# boots use the real Debian 12 test guest (debian-bios), as VMware leaves
+# it: its initramfs has no virtio drivers and its fstab names /dev/sda1,
+# so it boots on SATA, fails the offline checks on virtio-blk, and stops
+# in the initramfs there when booted anyway.  Each boot takes 1-3 minutes
+# under TCG, each libguestfs launch 0.5-1.5 minutes.
 
 load helpers
 
@@ -149,6 +151,8 @@ boot_accel ()
     assert_status 0
     [[ "$output" == *"--bus=BUS"* ]]
     [[ "$output" == *"--net-timeout"* ]]
+    [[ "$output" == *"--signal=SIGNAL"* ]]
+    [[ "$output" == *"--no-offline-checks"* ]]
     run_tool h2k-validate --version
     assert_status 0
     [[ "$output" == "h2k-validate 0.1.0"* ]]
@@ -157,7 +161,7 @@ boot_accel ()
 @test "validate: bad options are usage errors" {
     local args
     for args in "--bus ide" "--machine isapc" "--memory 0" "--timeout -5" \
-                "--expect (" "--initrd /x" "extra"; do
+                "--expect (" "--initrd /x" "--signal smoke" "extra"; do
         # shellcheck disable=SC2086
         run_tool h2k-validate $args </dev/null
         assert_status 2
@@ -165,6 +169,8 @@ boot_accel ()
     done
     run_tool h2k-validate --bus ide </dev/null
     [[ "$stderr" == *"--bus: expected virtio-blk, virtio-scsi or sata"* ]]
+    run_tool h2k-validate --signal smoke </dev/null
+    [[ "$stderr" == *"--signal: expected beacon or login"* ]]
 }
 
 @test "validate: bad manifests fail with one line naming the field" {
@@ -232,13 +238,87 @@ boot_accel ()
     [[ "$stderr" == *"-device virtio-scsi-pci,id=scsi0 "*"-device scsi-hd,drive=disk0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,bootindex=1"* ]]
 }
 
-@test "validate: unfixed debian-bios on SATA boots and answers ARP on its static address" {
+# The debian-bios guest, its converted output standing in as a qcow2
+# overlay of the VMDK (an "output" the validation must not write).
+debian_output_manifest ()
+{
+    local out="$BATS_FILE_TMPDIR/debian-out.qcow2"
+    . "$image/facts"
+    [ -e "$out" ] || qemu-img create -q -f qcow2 -F vmdk -b "$image/$DISK" "$out"
+    debian_manifest | jq --arg o "$out" '.disks[0].output = {path: $o, format: "qcow2"}'
+}
+
+@test "validate: a corrupt image fails the offline checks before any launch" {
+    local m="$BATS_TEST_TMPDIR/m.json" f="$BATS_TEST_TMPDIR/failed.json"
+    local img="$BATS_TEST_TMPDIR/corrupt.qcow2"
+    requires qemu-io
+    qemu-img create -q -f qcow2 "$img" 16M
+    qemu-io -c "write -P 0x5a 0 4M" "$img" >/dev/null
+    truncate -s 1M "$img"
+    small_manifest | jq --arg i "$img" '.disks[0].output = {path: $i, format: "qcow2"}' >"$m"
+
+    run_tool_in "$m" h2k-validate --failed-manifest="$f"
+    assert_failed_cleanly
+    assert_status 1
+    [[ "$stderr" == *"h2k-validate: validation failed: offline check: qemu-img check $img: corrupt ("*" corruptions)"* ]]
+    [ "$(printf '%s\n' "$stderr" | grep -c 'validation failed')" -eq 1 ]
+    [ "$(jq -r .validation.offline.status "$f")" = failed ]
+    [ "$(jq -r .validation.offline.images[0].status "$f")" = corrupt ]
+    [ "$(jq -r .validation.offline.images[0].exit_status "$f")" = 2 ]
+    jq -e '.validation.offline.images[0].corruptions > 0' "$f"
+    # No appliance, no boot.
+    [ "$(jq -r '.validation.offline.guest // "none"' "$f")" = none ]
+    [ "$(jq -r .validation.booted "$f")" = false ]
+    assert_no_tmpdir
+}
+
+@test "validate: unfixed debian-bios on virtio-blk fails the offline checks, without booting" {
+    requires sha256sum
+    requires_image debian-bios
+    boot_accel
+    local m="$BATS_TEST_TMPDIR/m.json" f="$BATS_TEST_TMPDIR/failed.json" out
+    debian_output_manifest >"$m"
+    out="$BATS_FILE_TMPDIR/debian-out.qcow2"
+    remember_sha
+    local before; before="$(sha256sum <"$out")"
+
+    run_tool_in "$m" h2k-validate --failed-manifest="$f"
+    assert_failed_cleanly
+    assert_status 1
+    [ "$(printf '%s\n' "$stderr" | grep -c 'h2k-validate: validation failed')" -eq 1 ]
+    [[ "$stderr" == *"validation failed: offline check: /etc/fstab line "*": /dev/sda1 (/) does not resolve: the guest sees its disks as /dev/vdX on virtio-blk (and more: see validation.offline.errors)"* ]]
+    local v; v="$(jq -c .validation "$f")"
+    [ "$(jq -r .status <<<"$v")" = failed ]
+    [ "$(jq -r .booted <<<"$v")" = false ]
+    [ "$(jq -r .offline.status <<<"$v")" = failed ]
+    [ "$(jq -r .offline.images[0].status <<<"$v")" = ok ]
+    [ "$(jq -r .offline.images[0].path <<<"$v")" = "$out" ]
+    [ "$(jq -r .offline.guest.status <<<"$v")" = checked ]
+    [ "$(jq -r '.offline.guest.fstab[] | select(.mountpoint == "/") | .status' <<<"$v")" = missing ]
+    [ "$(jq -r '.offline.guest.fstab[] | select(.mountpoint == "/") | .spec' <<<"$v")" = "$ROOT_DEV" ]
+    [ "$(jq -r .offline.guest.kernel.version <<<"$v")" = "$KERNEL" ]
+    [ "$(jq -r .offline.guest.kernel.path <<<"$v")" = "/boot/vmlinuz-$KERNEL" ]
+    [ "$(jq -r .offline.guest.kernel.initramfs <<<"$v")" = "/boot/initrd.img-$KERNEL" ]
+    [ "$(jq -r .offline.guest.kernel.virtio.virtio_blk <<<"$v")" = module ]
+    [ "$(jq -r .offline.guest.kernel.status <<<"$v")" = failed ]
+    jq -e '.offline.errors | any(contains("lacks virtio_pci, virtio_blk (not built in): the guest cannot find its disk on virtio-blk"))' <<<"$v"
+    # Nothing booted: no console, no serial log, no beacon.
+    [ "$(jq -r '.console_tail | length' <<<"$v")" = 0 ]
+    [ "$(jq -r '.beacon // "none"' <<<"$v")" = none ]
+    [ ! -e "$BATS_TEST_TMPDIR/work/validate-serial.log" ]
+    [ "$(sha256sum <"$out")" = "$before" ]
+    assert_no_tmpdir
+}
+
+@test "validate: unfixed debian-bios on SATA: the beacon reports its static address, ARP proves it" {
     requires qemu-system-x86_64 sha256sum
     requires_image debian-bios
     boot_accel
-    local m="$BATS_TEST_TMPDIR/m.json"
-    debian_manifest >"$m"
+    local m="$BATS_TEST_TMPDIR/m.json" out
+    debian_output_manifest >"$m"
+    out="$BATS_FILE_TMPDIR/debian-out.qcow2"
     remember_sha
+    local before; before="$(sha256sum <"$out")"
 
     run_tool_in "$m" h2k-validate --bus sata
     assert_status 0
@@ -249,27 +329,44 @@ boot_accel ()
     [ "$(jq -r .bus <<<"$v")" = sata ]
     [ "$(jq -r .firmware <<<"$v")" = bios ]
     [ "$(jq -r .accel <<<"$v")" = "$H2K_ACCEL" ]
-    [ "$(jq -r .login_line <<<"$v")" = "h2k-debian-bios login:" ]
-    [ "$(jq -r .console_tail[-1] <<<"$v")" = "h2k-debian-bios login:" ]
-    [ "$(jq -r '.failure // "none"' <<<"$v")" = none ]
+    [ "$(jq -r .disks[0].path <<<"$v")" = "$out" ]
+    # Offline: the image, fstab on SATA (/dev/sda1 is right there), the
+    # kernel from grub.cfg.
+    [ "$(jq -r .offline.status <<<"$v")" = passed ]
+    [ "$(jq -r .offline.images[0].status <<<"$v")" = ok ]
+    [ "$(jq -r '.offline.guest.fstab[] | select(.mountpoint == "/") | .status' <<<"$v")" = resolved ]
+    [ "$(jq -r '.offline.guest.fstab[] | select(.mountpoint == "/") | .device' <<<"$v")" = "$ROOT_DEV" ]
+    [ "$(jq -r .offline.guest.kernel.source <<<"$v")" = /boot/grub/grub.cfg ]
+    [ "$(jq -r .offline.guest.kernel.status <<<"$v")" = ok ]
+    [ "$(jq -r '.offline.errors // [] | length' <<<"$v")" = 0 ]
+    # The beacon: the signal, with a fresh token, and what the guest said.
+    [ "$(jq -r .signal <<<"$v")" = beacon ]
+    [ "$(jq -r '.signal_reason // "none"' <<<"$v")" = none ]
+    jq -e '.signal_seconds > 0 and .boot_seconds == .signal_seconds' <<<"$v"
+    [ "$(jq -r .beacon.init <<<"$v")" = systemd ]
+    [[ "$(jq -r .beacon.token <<<"$v")" =~ ^[0-9a-f]{32}$ ]]
+    [ "$(jq -r .beacon.format <<<"$v")" = ip-br ]
+    [ "$(jq -r --arg n "$NIC" '.reported[] | select(.name == $n) | .state' <<<"$v")" = UP ]
+    jq -e --arg n "$NIC" --arg a "$IP/$PREFIX" \
+        '.reported[] | select(.name == $n) | .addresses | index($a) != null' <<<"$v"
+    jq -e '.reported[] | select(.name == "lo") | .addresses | index("127.0.0.1/8") != null' <<<"$v"
+    # The network proof still runs: ARP from the NIC's own MAC.
     [ "$(jq -r .network_status <<<"$v")" = passed ]
-    jq -e '.boot_seconds > 0' <<<"$v"
-    # The udev rule still names the NIC ens192 by its MAC, so the static
-    # address comes up: proven by an ARP reply from that MAC.
-    [ "$(jq -r '.nics | length' <<<"$v")" = 1 ]
     [ "$(jq -r .nics[0].mac <<<"$v")" = "$MAC" ]
-    [ "$(jq -r .nics[0].addresses_expected[0] <<<"$v")" = "$IP/$PREFIX" ]
     [ "$(jq -r .nics[0].addresses_answered[0] <<<"$v")" = "$IP/$PREFIX" ]
     [ "$(jq -r .nics[0].proven <<<"$v")" = true ]
-    jq -e '.nics[0].frames_from_mac > 0' <<<"$v"
-    # The serial log is kept in the workdir.
+    [ "$(jq -r '.failure // "none"' <<<"$v")" = none ]
+    # The serial log is kept, and holds the beacon block with the token.
+    local tok; tok="$(jq -r .beacon.token <<<"$v")"
     [ "$(jq -r .serial_log <<<"$v")" = "$BATS_TEST_TMPDIR/work/validate-serial.log" ]
-    grep -aq 'h2k-debian-bios login:' "$BATS_TEST_TMPDIR/work/validate-serial.log"
+    grep -aq "H2K-BEACON $tok END" "$BATS_TEST_TMPDIR/work/validate-serial.log"
     [ "$(jq -r .stages[-1].status <<<"$output")" = ok ]
+    # The output image is byte-identical: the beacon went to the overlay.
+    [ "$(sha256sum <"$out")" = "$before" ]
     assert_no_tmpdir
 }
 
-@test "validate: unfixed debian-bios on virtio-blk fails in the initramfs" {
+@test "validate: unfixed debian-bios booted on virtio-blk anyway stops in the initramfs" {
     requires qemu-system-x86_64 sha256sum
     requires_image debian-bios
     boot_accel
@@ -277,13 +374,17 @@ boot_accel ()
     debian_manifest >"$m"
     remember_sha
 
-    run_tool_in "$m" h2k-validate --failed-manifest="$f"
+    # No offline checks and no beacon: no appliance, straight to the boot.
+    run_tool_in "$m" h2k-validate --no-offline-checks --signal login --failed-manifest="$f"
     assert_failed_cleanly
     assert_status 1
+    [[ "$stderr" != *"launching the appliance"* ]]
     [[ "$stderr" == *"validation failed: the console showed a boot failure: "*"does not exist"* ]]
     [ "$(jq -r .validation.status "$f")" = failed ]
     [ "$(jq -r .validation.booted "$f")" = false ]
     [ "$(jq -r .validation.bus "$f")" = virtio-blk ]
+    [ "$(jq -r .validation.signal "$f")" = login ]
+    [ "$(jq -r .validation.offline.status "$f")" = skipped ]
     [[ "$(jq -r .validation.failure "$f")" == *"/dev/sda1 does not exist"* ]]
     [ "$(jq -r .validation.network_status "$f")" = not-checked ]
     jq -e '.validation.console_tail | length > 0' "$f"
@@ -307,13 +408,17 @@ boot_accel ()
     tiny_manifest 10 11 12 >"$m"
 
     run_tool_in "$m" h2k-validate --kernel "$tiny/vmlinuz" --initrd "$tiny/initrd.gz" \
-        --append "console=ttyS0 quiet" --net-timeout 10 --failed-manifest="$f"
+        --append "console=ttyS0 quiet" --net-timeout 10 --failed-manifest="$f" \
+        --signal login --no-offline-checks
     assert_failed_cleanly
     assert_status 1
     [[ "$stderr" == *"validation failed: network: ethernet11 (52:54:00:00:00:11): 10.0.3.15/24 did not answer ARP"* ]]
     [ "$(jq -r .validation.status "$f")" = failed ]
     [ "$(jq -r .validation.booted "$f")" = true ]
     [ "$(jq -r .validation.login_line "$f")" = "tiny login:" ]
+    [ "$(jq -r .validation.signal "$f")" = login ]
+    [ "$(jq -r '.validation.signal_reason // "none"' "$f")" = none ]
+    [ "$(jq -r .validation.offline.status "$f")" = skipped ]
     [ "$(jq -r .validation.network_status "$f")" = failed ]
     [ "$(jq -r .validation.kernel "$f")" = "$tiny/vmlinuz" ]
     # The static NIC answered ARP and ping, from its own MAC.
@@ -329,6 +434,8 @@ boot_accel ()
     [ "$(jq -r .validation.nics[2].proven "$f")" = true ]
 }
 
+# Defaults: the offline checks run, find no operating system on the blank
+# disk, and the login prompt replaces the beacon (and says why).
 @test "validate: direct kernel boot passes when every NIC is proven" {
     boot_tiny
     local m="$BATS_TEST_TMPDIR/m.json" before
@@ -339,6 +446,13 @@ boot_accel ()
         --append "console=ttyS0 quiet"
     assert_status 0
     [ "$(jq -r .validation.status <<<"$output")" = passed ]
+    [ "$(jq -r .validation.signal <<<"$output")" = login ]
+    [ "$(jq -r .validation.signal_reason <<<"$output")" = "no operating system found on the disks" ]
+    [[ "$stderr" == *"warning: no beacon (no operating system found on the disks): the login prompt is the signal"* ]]
+    [ "$(jq -r .validation.offline.status <<<"$output")" = passed ]
+    [ "$(jq -r .validation.offline.images[0].status <<<"$output")" = ok ]
+    [ "$(jq -r .validation.offline.guest.status <<<"$output")" = skipped ]
+    [ "$(jq -r '.validation.reported // "none"' <<<"$output")" = none ]
     [ "$(jq -r .validation.network_status <<<"$output")" = passed ]
     [ "$(jq -r '[.validation.nics[].proven] | all' <<<"$output")" = true ]
     [ "$(sha256sum <"$tiny/disk.qcow2")" = "$before" ]

@@ -27,6 +27,7 @@ static const char *const failure_signatures[] = {
   "dracut-initqueue.*[Cc]ould not boot",
   "grub rescue>",
   "No bootable device",
+  "EFI Internal Shell",         /* OVMF found no loader it could start */
   "Boot failed:",
   "INACCESSIBLE_BOOT_DEVICE",
   "STOP: 0x0000007B",
@@ -148,6 +149,8 @@ end_line (struct console *c)
   c->lines++;
   if (c->echo)
     c->echo (line);
+  if (c->on_line && c->on_line (c->opaque, line) == -1)
+    return -1;
   if (note_failed_unit (c, line) == -1)
     return -1;
   free (c->tail[c->tail_next]);

@@ -31,6 +31,8 @@ enum {
   OPT_KERNEL,
   OPT_INITRD,
   OPT_APPEND,
+  OPT_SIGNAL,
+  OPT_NO_OFFLINE,
 };
 
 static const char short_opts[] = H2K_COMMON_SHORT "n";
@@ -45,6 +47,8 @@ static const struct option long_opts[] = {
   { "kernel", required_argument, NULL, OPT_KERNEL },
   { "initrd", required_argument, NULL, OPT_INITRD },
   { "append", required_argument, NULL, OPT_APPEND },
+  { "signal", required_argument, NULL, OPT_SIGNAL },
+  { "no-offline-checks", no_argument, NULL, OPT_NO_OFFLINE },
   { "dry-run", no_argument, NULL, 'n' },
   { NULL }
 };
@@ -54,14 +58,18 @@ usage (FILE *fp, int status)
 {
   fprintf (fp,
 "Usage: %s [OPTIONS] < MANIFEST > MANIFEST\n"
-"Boot the converted VM under QEMU (virtio disks and NICs, never writing\n"
-"its images) and prove that it reaches a login prompt and answers on its\n"
-"own addresses.  The evidence goes to the manifest's \"validation\".\n"
+"Check the converted VM's images and guest offline, then boot it under\n"
+"QEMU (virtio disks and NICs, never writing its images) and prove that it\n"
+"came up (a beacon injected into a throwaway overlay reports from inside\n"
+"the guest) and answers on its own addresses.  The evidence goes to the\n"
+"manifest's \"validation\".\n"
 "\n"
 "      --bus=BUS            virtio-blk (default), virtio-scsi or sata\n"
 "      --machine=TYPE       q35 (default) or pc\n"
 "      --memory=MIB         cap on vm.memory_mb (default %d)\n"
-"      --timeout=SECONDS    wait for the login prompt (default %d with\n"
+"      --signal=SIGNAL      beacon (default) or login: what proves the boot\n"
+"      --no-offline-checks  skip qemu-img check and the guest checks\n"
+"      --timeout=SECONDS    wait for the signal (default %d with\n"
 "                           KVM, %d with TCG)\n"
 "      --net-timeout=SECONDS\n"
 "                           then wait for the network proof (default %d)\n"
@@ -69,7 +77,8 @@ usage (FILE *fp, int status)
 "      --kernel=FILE        boot this kernel directly (with --initrd=FILE\n"
 "      --initrd=FILE        and --append=TEXT), the disks attached\n"
 "      --append=TEXT\n"
-"  -n, --dry-run            print the qemu command line; boot nothing\n"
+"  -n, --dry-run            print the qemu command line; check and boot\n"
+"                           nothing\n"
 H2K_COMMON_HELP
 "\n"
 "Exit status: 0 validation passed, 1 failed (see --failed-manifest),\n"
@@ -103,12 +112,15 @@ main (int argc, char *argv[])
     .memory_cap = VALIDATE_DEFAULT_MEMORY,
     .net_timeout = VALIDATE_NET_TIMEOUT,
     .expect = VALIDATE_LOGIN_REGEX,
+    .signal = "beacon",
   };
   json_object *m;
   const char *why;
   int c, r;
 
   h2k_tool_init (&tool, argv[0]);
+  if (h2k_tool_config (&tool, "validate", long_opts, &argc, &argv) == -1)
+    return H2K_EXIT_USAGE;
   while ((c = getopt_long (argc, argv, short_opts, long_opts, NULL)) != -1) {
     if (h2k_tool_option (&tool, c, optarg, usage))
       continue;
@@ -122,6 +134,8 @@ main (int argc, char *argv[])
     case OPT_KERNEL: o.kernel = optarg; break;
     case OPT_INITRD: o.initrd = optarg; break;
     case OPT_APPEND: o.append = optarg; break;
+    case OPT_SIGNAL: o.signal = optarg; break;
+    case OPT_NO_OFFLINE: o.no_offline = 1; break;
     case 'n': o.dry_run = 1; break;
     default: usage (stderr, H2K_EXIT_USAGE);
     }

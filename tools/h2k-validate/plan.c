@@ -8,11 +8,12 @@
 
 static const char *const buses[] = { "virtio-blk", "virtio-scsi", "sata", NULL };
 static const char *const machines[] = { "q35", "pc", NULL };
+static const char *const signals[] = { "beacon", "login", NULL };
 
 static int
 one_of (const char *s, const char *const *list)
 {
-  for (size_t i = 0; list[i]; ++i)
+  for (size_t i = 0; s && list[i]; ++i)
     if (strcmp (s, list[i]) == 0)
       return 1;
   return 0;
@@ -27,6 +28,8 @@ validate_check_opts (const struct validate_opts *o, const char **why)
     *why = "--bus: expected virtio-blk, virtio-scsi or sata";
   else if (!one_of (o->machine, machines))
     *why = "--machine: expected q35 or pc";
+  else if (!one_of (o->signal, signals))
+    *why = "--signal: expected beacon or login";
   else if (o->memory_cap < 64 || o->memory_cap > 1024 * 1024)
     *why = "--memory: expected MiB between 64 and 1048576";
   else if (o->timeout < 0 || o->net_timeout < 0)

@@ -47,12 +47,39 @@ disks_json (struct run *r)
   return a;
 }
 
+/* The signal: which, why login, when; what the beacon reported. */
+static int
+record_signal (struct run *r, json_object *v)
+{
+  int beacon = strcmp (r->signal, "beacon") == 0;
+
+  if (h2k_json_set_string (v, "signal", r->signal) == -1 ||
+      (r->signal_reason &&
+       h2k_json_set_string (v, "signal_reason", r->signal_reason) == -1) ||
+      (r->signaled && h2k_json_set_double (v, "signal_seconds",
+                                           (double) (long) (r->signal_seconds * 10) / 10) == -1))
+    return -1;
+  if (r->beacon_json) {
+    if (h2k_json_set (v, "beacon", json_object_get (r->beacon_json)) == -1 ||
+        h2k_json_set_string (r->beacon_json, "token", r->token) == -1)
+      return -1;
+    if (beacon && r->beacon.state == BEACON_ENDED &&
+        (h2k_json_set_int (r->beacon_json, "waited_s", r->beacon.waited) == -1 ||
+         h2k_json_set_string (r->beacon_json, "format", r->beacon.format) == -1))
+      return -1;
+  }
+  if (beacon && r->beacon.state == BEACON_ENDED &&
+      h2k_json_set (v, "reported", beacon_reported (&r->beacon)) == -1)
+    return -1;
+  return 0;
+}
+
 /* Record the evidence as M.validation.  REASON (the failure) or NULL. */
 int
 run_record (struct run *r, const char *reason, const char *net_status)
 {
   json_object *v = json_object_new_object ();
-  int booted = r->con.event == CONSOLE_LOGIN;
+  int booted = r->signaled;
 
   if (v == NULL) {
     h2k_error ("%m");
@@ -78,6 +105,8 @@ run_record (struct run *r, const char *reason, const char *net_status)
       (r->cfg.initrd && h2k_json_set_string (v, "initrd", r->cfg.initrd) == -1) ||
       (r->cfg.append && h2k_json_set_string (v, "append", r->cfg.append) == -1) ||
       h2k_json_set (v, "disks", disks_json (r)) == -1 ||
+      record_signal (r, v) == -1 ||
+      (r->offline && h2k_json_set (v, "offline", json_object_get (r->offline)) == -1) ||
       h2k_json_set_string (v, "login_regex", r->o->expect) == -1 ||
       (r->con.login_line &&
        h2k_json_set_string (v, "login_line", r->con.login_line) == -1) ||
@@ -102,25 +131,36 @@ const char *
 run_judge (struct run *r, char **buf, const char **net_status)
 {
   const char *why;
+  int beacon = strcmp (r->signal, "beacon") == 0;
 
   *net_status = "not-checked";
-  switch (r->con.event) {
-  case CONSOLE_FAILURE:
-    return "the console showed a boot failure";
-  case CONSOLE_NOTHING:
+  if (!r->signaled) {
+    if (r->con.event == CONSOLE_FAILURE)
+      return "the console showed a boot failure";
     if (r->exited) {
       CLEANUP_FREE char *last = qemu_last_line (r);
-      if (asprintf (buf, "qemu exited with status %d before the login prompt%s%s",
-                    r->exit_status, last ? ": " : "", last ? last : "") == -1)
+      if (asprintf (buf, "qemu exited with status %d before the %s%s%s",
+                    r->exit_status, beacon ? "beacon" : "login prompt",
+                    last ? ": " : "", last ? last : "") == -1)
         *buf = NULL;
-      return *buf ? *buf : "qemu exited before the login prompt";
+      return *buf ? *buf : "qemu exited before the signal";
+    }
+    if (beacon && r->login_seconds > 0) {
+      if (asprintf (buf, "no beacon: a login prompt appeared after %.0f s, "
+                    "but the beacon did not report within %.0f s of it",
+                    r->login_seconds, r->o->net_timeout + BEACON_LOGIN_GRACE) == -1)
+        *buf = NULL;
+      return *buf ? *buf : "no beacon after the login prompt";
+    }
+    if (beacon) {
+      if (asprintf (buf, "no beacon within %.0f s", r->timeout) == -1)
+        *buf = NULL;
+      return *buf ? *buf : "no beacon before the timeout";
     }
     if (asprintf (buf, "no login prompt (/%s/) within %.0f s",
                   r->o->expect, r->timeout) == -1)
       *buf = NULL;
     return *buf ? *buf : "no login prompt before the timeout";
-  case CONSOLE_LOGIN:
-    break;
   }
   if (!net_passed (&r->net, &why)) {
     *net_status = "failed";

@@ -136,7 +136,33 @@ echo_line (const char *line)
   fprintf (stderr, "%s: serial: %s\n", h2k_progname, line);
 }
 
-/* Keep the serial log as <workdir>/validate-serial.log, atomically. */
+static int
+beacon_line (void *opaque, const char *line)
+{
+  struct run *r = opaque;
+
+  return beacon_feed_line (&r->beacon, line) == -1 ? -1 : 0;
+}
+
+/* A failed offline check: recorded, and no boot. */
+static int
+offline_failed (struct run *r)
+{
+  json_object *errors = h2k_json_get_array (r->offline, "errors");
+  size_t n = errors ? json_object_array_length (errors) : 1;
+  CLEANUP_FREE char *reason = NULL;
+
+  if (asprintf (&reason, "offline check: %s%s", r->offline_failure,
+                n > 1 ? " (and more: see validation.offline.errors)" : "") == -1) {
+    h2k_error ("%m");
+    return -1;
+  }
+  if (run_record (r, reason, "not-checked") == -1)
+    return -1;
+  h2k_error ("validation failed: %s", reason);
+  return -1;
+}
+
 static int
 boot (struct run *r)
 {
@@ -144,12 +170,21 @@ boot (struct run *r)
   const char *reason, *net_status;
   int ret;
 
-  if (run_make_overlays (r) == -1 ||
-      (r->cfg.ovmf_vars && run_copy_file (r->vars_template, r->cfg.ovmf_vars) == -1))
+  if (run_make_overlays (r) == -1 || run_offline (r) == -1)
     return -1;
-  h2k_info ("booting %s (%s, %s, %s); timeout %.0f s",
+  if (r->offline_failure)
+    return offline_failed (r);
+  if (r->cfg.ovmf_vars && run_copy_file (r->vars_template, r->cfg.ovmf_vars) == -1)
+    return -1;
+  if (strcmp (r->signal, "beacon") == 0) {
+    beacon_init (&r->beacon, r->token);
+    r->con.on_line = beacon_line;
+    r->con.opaque = r;
+  }
+  h2k_info ("booting %s (%s, %s, %s); waiting up to %.0f s for the %s",
             h2k_json_get_string (h2k_json_get_object (r->m, "vm"), "name"),
-            r->cfg.accel, r->cfg.firmware, r->cfg.bus, r->timeout);
+            r->cfg.accel, r->cfg.firmware, r->cfg.bus, r->timeout,
+            strcmp (r->signal, "beacon") == 0 ? "beacon" : "login prompt");
   if (run_start_qemu (r) == -1)
     return -1;
   ret = run_watch (r);
@@ -168,8 +203,8 @@ boot (struct run *r)
       h2k_error ("validation failed: %s", reason);
     return -1;
   }
-  h2k_info ("validation passed: booted in %.0f s, network %s",
-            r->boot_seconds, net_status);
+  h2k_info ("validation passed: %s after %.0f s, network %s",
+            r->signal, r->boot_seconds, net_status);
   return 0;
 }
 
@@ -195,12 +230,17 @@ free_run (struct run *r)
   free (r->kept_log);
   free (r->kernel);
   free (r->initrd);
+  json_object_put (r->offline);
+  json_object_put (r->beacon_json);
+  free (r->offline_failure);
+  free (r->signal_reason);
+  beacon_free (&r->beacon);
 }
 
 int
 validate_run (json_object *m, const struct validate_opts *o)
 {
-  struct run r = { .m = m, .o = o, .serial_fd = -1 };
+  struct run r = { .m = m, .o = o, .serial_fd = -1, .signal = o->signal };
   int ret = -1;
 
   if ((r.warnings = json_object_new_array ()) == NULL) {

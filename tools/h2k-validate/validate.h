@@ -3,11 +3,13 @@
  * main.c parses options and calls validate_run (run.c), which plans the
  * boot (plan.c and run.c: which image of each disk, firmware, memory;
  * netcheck.c: the NICs and the addresses to prove), builds the QEMU
- * command line (qemu.c), makes the throwaway overlays (tmpfiles.c),
- * starts QEMU and watches its serial console (console.c) and its network
- * (netcheck.c, with frame.c building and parsing the Ethernet frames) in
- * watch.c, then judges and records the evidence in the manifest's
- * "validation" object (record.c).
+ * command line (qemu.c), makes the throwaway overlays (tmpfiles.c), runs
+ * the offline checks (offline.c: qemu-img check, then one libguestfs
+ * launch on the overlays for fstab.c and kernel.c, where inject.c puts
+ * the beacon of beacon.c), starts QEMU and watches its serial console
+ * (console.c, beacon.c) and its network (netcheck.c, with frame.c
+ * building and parsing the Ethernet frames) in watch.c, then judges and
+ * records the evidence in the manifest's "validation" object (record.c).
  */
 #ifndef H2K_VALIDATE_H
 #define H2K_VALIDATE_H
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <guestfs.h>
 #include <json-c/json.h>
 
 #define VALIDATE_DEFAULT_MEMORY 2048    /* MiB: the cap on vm.memory_mb */
@@ -32,6 +35,8 @@ struct validate_opts {
   double net_timeout;           /* seconds after it for the network proof */
   const char *expect;           /* the login regex */
   const char *kernel, *initrd, *append;   /* direct kernel boot */
+  const char *signal;           /* beacon (default) or login */
+  int no_offline;               /* --no-offline-checks */
   int dry_run;
 };
 
@@ -55,6 +60,8 @@ enum console_event {
  * being written (a prompt has no newline) is scanned too.
  */
 struct console {
+  int (*on_line) (void *opaque, const char *line);   /* each complete line */
+  void *opaque;
   regex_t re;
   int have_re;
   enum console_event event;     /* the first one, sticky */
@@ -159,6 +166,111 @@ int net_passed (const struct net_plan *plan, const char **why);
 /* The evidence: an array of per-NIC objects; caller owns; NULL reported. */
 json_object *net_evidence (const struct net_plan *plan);
 
+/* beacon.c --------------------------------------------------------------- */
+
+#define BEACON_TAG "H2K-BEACON"
+#define BEACON_TOKEN_LEN 32     /* hex digits: 128 random bits */
+#define BEACON_MAX_LINES 256
+#define BEACON_WAIT_MAX 300     /* seconds the script waits for the network */
+#define BEACON_HOLD_EXTRA 30    /* seconds it holds beyond --net-timeout */
+#define BEACON_LOGIN_GRACE 90   /* seconds after a login prompt (plus
+                                   --net-timeout) to wait for the beacon */
+
+enum { BEACON_NONE = 0, BEACON_BEGUN, BEACON_ENDED };
+
+/* What the beacon printed on the console. */
+struct beacon {
+  char prefix[sizeof BEACON_TAG + BEACON_TOKEN_LEN + 2];   /* "TAG TOKEN " */
+  int state;
+  int waited;                   /* seconds it waited for the network */
+  char format[16];              /* ip-br, ip or ifconfig */
+  char **lines;                 /* the command's output, NULL-terminated */
+  size_t n_lines;
+};
+
+/* A new random token (hex digits, NUL-terminated).  -1 reported. */
+int beacon_token (char token[BEACON_TOKEN_LEN + 1]);
+/* The beacon's /bin/sh script: wait up to WAIT_S seconds for an address,
+ * print the block on /dev/ttyS0, hold HOLD_S seconds, power off.  Caller
+ * frees; NULL reported.
+ */
+char *beacon_script (const char *token, int wait_s, int hold_s);
+void beacon_init (struct beacon *b, const char *token);
+void beacon_free (struct beacon *b);
+/* Feed one console line.  Returns the state (BEACON_*), -1 reported. */
+int beacon_feed_line (struct beacon *b, const char *line);
+/* One line of `ip -br addr` appended to ARR as {name, state, addresses}.
+ * 0 (a blank line adds nothing), -1 on ENOMEM (not reported).
+ */
+int beacon_parse_ip_br_line (const char *line, json_object *arr);
+/* The interfaces the beacon reported, parsed by its format: an array of
+ * {name, state, addresses}.  Caller owns; NULL reported.
+ */
+json_object *beacon_reported (const struct beacon *b);
+
+/* fstab.c ----------------------------------------------------------------- */
+
+/* A block device as the appliance sees it, and its identifiers. */
+struct fs_dev {
+  char *dev;                    /* /dev/sda1, /dev/vg/lv */
+  char *guest_dev;              /* the name the guest will see, or NULL */
+  char *uuid, *label, *partuuid, *partlabel, *type;
+};
+
+/* The name the guest sees for appliance device DEV on BUS (/dev/sda1 ->
+ * /dev/vda1 on virtio-blk), or a copy of DEV.  Caller frees; NULL ENOMEM.
+ */
+char *fstab_guest_name (const char *dev, const char *bus);
+
+/* Resolve the fstab spec of ENTRY (an object of h2k_linuxcfg_fstab)
+ * against DEVS.  Returns the index of the device; -1 unresolved, with
+ * *WHY (static) saying why; -2 when the spec is not a block device we
+ * can check (nfs, tmpfs, by-id...; *WHY says which).
+ */
+int fstab_resolve (const struct fs_dev *devs, size_t n, json_object *entry,
+                   const char *bus, const char **why);
+
+/* The verdict on one fstab entry: a new object {line, spec, mountpoint,
+ * vfstype, status, device, guest_device, why}; status is "resolved",
+ * "missing" (a failure), "ignored" (missing but noauto/nofail), "skipped"
+ * (nothing to resolve) or "file" (a swap file: the caller checks that it
+ * exists).  NULL on ENOMEM (not reported).
+ */
+json_object *fstab_check_entry (const struct fs_dev *devs, size_t n,
+                                json_object *entry, const char *bus);
+
+/* offline.c --------------------------------------------------------------- */
+
+struct run;
+/* qemu-img check of each image we boot; the guest's fstab and default
+ * kernel through one libguestfs launch on the throwaway overlays, where
+ * the beacon is injected too (unless --signal login).  Records
+ * r->offline; sets r->offline_failure (the first failed check).
+ * 0, or -1 reported (could not check).
+ */
+int run_offline (struct run *r);
+/* Note a failed offline check (in r->offline.errors; the first one is
+ * r->offline_failure).  -1 reported (ENOMEM).
+ */
+int offline_fail (struct run *r, const char *fs, ...)
+  __attribute__((format (printf, 2, 3)));
+
+/* kernel.c: the default kernel, its initramfs and their virtio drivers,
+ * recorded as GI.kernel.  -1 reported.
+ */
+int check_kernel (struct run *r, guestfs_h *g, json_object *gi);
+/* The grub.cfg entry (of h2k_linuxcfg_grub_cfg's "entries") that DEF
+ * (grub's "default", or grubenv's saved_entry) names: a top-level index,
+ * where a submenu counts as one item (its first entry), "submenu>title",
+ * or a title.  Else the first entry; NULL when there is none.  Borrowed.
+ */
+json_object *kernel_pick_grub_entry (json_object *entries, const char *def);
+
+/* inject.c: the beacon into the mounted guest (read-write overlay).  Sets
+ * *WHY (static) when this guest cannot run it.  -1 reported.
+ */
+int inject_beacon (struct run *r, guestfs_h *g, const char **why);
+
 /* plan.c ------------------------------------------------------------------ */
 
 struct qemu_disk;
@@ -227,6 +339,16 @@ struct run {
   int exited, exit_status, timed_out;
   char *kept_log;               /* <workdir>/validate-serial.log */
   char *kernel, *initrd;        /* --kernel, --initrd made absolute */
+  json_object *offline;         /* validation.offline */
+  json_object *beacon_json;     /* validation.beacon: what was injected */
+  char *offline_failure;        /* the first failed offline check */
+  const char *signal;           /* beacon, or login (asked or fallback) */
+  char *signal_reason;          /* why login when beacon was asked */
+  char token[BEACON_TOKEN_LEN + 1];
+  struct beacon beacon;
+  double signal_seconds;
+  int signaled;                 /* the signal came (before any failure) */
+  double login_seconds;         /* when a login prompt appeared, or 0 */
 };
 
 /* Add a warning to the validation (and print it).  -1 reported. */

@@ -197,8 +197,19 @@ check_exit (struct run *r)
   return 1;
 }
 
-/* The loop: until the login prompt and the network proof, a failure
- * signature, the timeout, or QEMU's exit.
+/* The beacon's end marker, or the login prompt. */
+static int
+signal_reached (struct run *r)
+{
+  if (strcmp (r->signal, "beacon") == 0)
+    return r->beacon.state == BEACON_ENDED;
+  return r->con.event == CONSOLE_LOGIN;
+}
+
+/* The loop: until the signal (the beacon or the login prompt) and the
+ * network proof, a failure signature, the timeout, or QEMU's exit.  With
+ * the beacon, a login prompt starts a shorter wait: the beacon waits at
+ * most --net-timeout for the network, and runs about when the getty does.
  */
 int
 run_watch (struct run *r)
@@ -227,18 +238,28 @@ run_watch (struct run *r)
     if (read_serial (r) == -1)
       return -1;
     now = h2k_monotonic ();
-    if (r->con.event == CONSOLE_FAILURE)
+    if (!r->signaled && r->con.event == CONSOLE_FAILURE)
       return 0;
-    if (r->con.event == CONSOLE_LOGIN && net_deadline == 0) {
-      r->boot_seconds = now - r->started;
+    if (!r->signaled && signal_reached (r)) {
+      r->signaled = 1;
+      r->boot_seconds = r->signal_seconds = now - r->started;
       net_deadline = now + r->o->net_timeout;
-      h2k_info ("login prompt after %.0f s; proving the network", r->boot_seconds);
+      h2k_info ("%s after %.0f s; proving the network",
+                strcmp (r->signal, "beacon") == 0 ? "beacon" : "login prompt",
+                r->boot_seconds);
     }
     if (exited)
       return 0;
-    if (r->con.event == CONSOLE_LOGIN && (net_done (&r->net) || now >= net_deadline))
+    if (r->signaled && (net_done (&r->net) || now >= net_deadline))
       return 0;
-    if (r->con.event == CONSOLE_NOTHING && now - r->started >= r->timeout) {
+    if (!r->signaled && r->con.event == CONSOLE_LOGIN && r->login_seconds == 0)
+      r->login_seconds = now - r->started;
+    if (!r->signaled && strcmp (r->signal, "beacon") == 0 && r->login_seconds > 0 &&
+        now - r->started - r->login_seconds >= r->o->net_timeout + BEACON_LOGIN_GRACE) {
+      r->timed_out = 1;
+      return 0;
+    }
+    if (!r->signaled && now - r->started >= r->timeout) {
       r->timed_out = 1;
       return 0;
     }

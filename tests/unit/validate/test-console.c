@@ -106,6 +106,10 @@ TEST (signatures)
   CHECK_STR (console_failure_signature ("STOP: 0x0000007B (INACCESSIBLE_BOOT_DEVICE)"),
              "INACCESSIBLE_BOOT_DEVICE");
   CHECK (console_failure_signature ("[  OK  ] Started systemd-logind.service") == NULL);
+  /* OVMF with no loader left to try starts its shell. */
+  CHECK_STR (console_failure_signature ("UEFI Interactive Shell v2.2 / EFI Internal Shell"),
+             "EFI Internal Shell");
+  CHECK (console_failure_signature ("BdsDxe: loading Boot0001 \"UEFI QEMU HARDDISK\"") == NULL);
   /* Healthy Debian 12 prints this one. */
   CHECK (console_failure_signature ("[   31.6] Not activating Mandatory Access "
                                     "Control as /sbin/tomoyo-init does not exist.") == NULL);

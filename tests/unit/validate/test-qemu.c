@@ -94,7 +94,8 @@ TEST (virtio_scsi_kvm_kernel)
 TEST (opts)
 {
   struct validate_opts o = { .machine = "q35", .bus = "virtio-blk",
-                             .memory_cap = 2048, .expect = "login:" };
+                             .memory_cap = 2048, .expect = "login:",
+                             .signal = "beacon" };
   const char *why;
 
   CHECK_INT (validate_check_opts (&o, &why), 0);
@@ -113,6 +114,12 @@ TEST (opts)
   o.expect = "(";
   CHECK_INT (validate_check_opts (&o, &why), -1);
   CHECK (strstr (why, "--expect") != NULL);
+  o.expect = "login:";
+  o.signal = "login";
+  CHECK_INT (validate_check_opts (&o, &why), 0);
+  o.signal = "smoke";
+  CHECK_INT (validate_check_opts (&o, &why), -1);
+  CHECK_STR (why, "--signal: expected beacon or login");
 }
 
 int
