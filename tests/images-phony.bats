@@ -127,11 +127,11 @@ linux_fake_commands ()
 {
     case "$1" in
         rhel9)
-            echo "dracut -f /boot/initramfs-$2.img $2 && grub2-mkconfig -o /boot/grub2/grub.cfg && grubby --update-kernel=ALL --args='root=/dev/vda2 ro' && rpm -q open-vm-tools && rpm -e open-vm-tools && ! rpm -q open-vm-tools && head -n 1 /boot/initramfs-$2.img /boot/grub2/grub.cfg" ;;
+            echo "dracut -f /boot/initramfs-$2.img $2 && grub2-mkconfig -o /boot/grub2/grub.cfg && grubby --update-kernel=ALL --args='root=/dev/vda2 ro' && rpm -q open-vm-tools && rpm -e open-vm-tools && ! rpm -q open-vm-tools && zcat /boot/initramfs-$2.img | cpio -t && head -n 1 /boot/grub2/grub.cfg" ;;
         sles15)
-            echo "mkinitrd && dracut --force --add-drivers 'virtio_blk virtio_scsi' && grub2-mkconfig -o /boot/grub2/grub.cfg && rpm -qa | grep -c . && head -n 1 /boot/initrd-$2" ;;
+            echo "mkinitrd && dracut --force --add-drivers 'virtio_blk virtio_scsi' && grub2-mkconfig -o /boot/grub2/grub.cfg && rpm -qa | grep -c . && zcat /boot/initrd-$2 | cpio -t" ;;
         ubuntu2204)
-            echo "update-initramfs -u -k all && update-grub && dpkg -l | grep -c ii && head -n 1 /boot/initrd.img-$2 /boot/grub/grub.cfg" ;;
+            echo "update-initramfs -u -k all && update-grub && dpkg -l | grep -c ii && zcat /boot/initrd.img-$2 | cpio -t && head -n 1 /boot/grub/grub.cfg" ;;
     esac
 }
 
@@ -329,11 +329,15 @@ inspect_linux ()
         diff -u <(linux_fake_log "$n" "$kernel") <(sed '/^$/d' "$BATS_FILE_TMPDIR/r/$n/fake-log") >&2 ||
             { echo "$n: unexpected fake-calls log" >&2; return 1; }
     done
-    grep -qx 'h2k fake initramfs (dracut)' "$BATS_FILE_TMPDIR/r/rhel9/fake-run"
+    grep -qx 'h2k-fake-initramfs/dracut' "$BATS_FILE_TMPDIR/r/rhel9/fake-run"
+    grep -q '/vmw_pvscsi.ko.xz$' "$BATS_FILE_TMPDIR/r/rhel9/fake-run"
     grep -qx '# grub.cfg written by h2k fake grub2-mkconfig' "$BATS_FILE_TMPDIR/r/rhel9/fake-run"
     grep -qx 'package open-vm-tools is not installed' "$BATS_FILE_TMPDIR/r/rhel9/fake-run"
-    grep -qx 'h2k fake initramfs (mkinitrd)' "$BATS_FILE_TMPDIR/r/sles15/fake-run"
-    grep -qx 'h2k fake initramfs (update-initramfs)' "$BATS_FILE_TMPDIR/r/ubuntu2204/fake-run"
+    # (dracut, last, rewrote the image mkinitrd wrote, with the drivers given)
+    grep -qx 'h2k-fake-initramfs/dracut' "$BATS_FILE_TMPDIR/r/sles15/fake-run"
+    grep -q '/virtio_scsi.ko.zst$' "$BATS_FILE_TMPDIR/r/sles15/fake-run"
+    grep -qx 'h2k-fake-initramfs/update-initramfs' "$BATS_FILE_TMPDIR/r/ubuntu2204/fake-run"
+    grep -q '/vmxnet3.ko$' "$BATS_FILE_TMPDIR/r/ubuntu2204/fake-run"
     grep -qx '# grub.cfg written by h2k fake grub-mkconfig' "$BATS_FILE_TMPDIR/r/ubuntu2204/fake-run"
 }
 

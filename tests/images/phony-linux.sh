@@ -10,6 +10,7 @@
 #     pinned to the VMware NIC, initramfs tool configuration, the package
 #     list in /var/lib/h2k-fake/packages);
 #   - merged /usr (/bin, /sbin, /lib, /lib64 are links into /usr);
+#     /sbin/init links to a phony /usr/lib/systemd/systemd;
 #     /usr/bin/busybox from busybox-static with a link per applet (sed,
 #     grep, ls, ...); /bin/sh is the host's dash with its loader and libc
 #     (busybox's own sh would run its rpm/dpkg applets instead of the fakes);
@@ -18,10 +19,12 @@
 #     h2k-fake-tool; fake_tools in the .conf says which and where), each
 #     appending its command line to /var/log/h2k-fake-calls.log;
 #   - a fake kernel (kernel_files) and /lib/modules/KVER with virtio and
-#     VMware module files and a modules.dep;
+#     VMware module files and a modules.dep; its initramfs is a gzipped
+#     cpio of the VMware modules (no virtio), a rescue image of them all;
 #   - rpm guests: a real rpm database (sqlite, in rpm_dbpath) of empty
 #     packages named as in the package list (host rpmbuild + rpm --justdb,
-#     phony-linux/common/phony.spec) and /usr/lib/rpm/macros naming it;
+#     phony-linux/common/phony.spec) and /usr/lib/rpm/macros naming it,
+#     and the host's sqlite3 (for the fake rpm -e);
 #     deb guests have /var/lib/dpkg/status
 #     in their rootfs tree.
 # One guestfish (libguestfs) launch per image.  OUTDIR gets disk.img (raw,
@@ -40,7 +43,7 @@ rootfs="$here/phony-linux/$name/rootfs"
 [ -f "$conf" ] || die "no such phony Linux guest: $name ($conf)"
 [ -d "$rootfs" ] || die "missing $rootfs"
 
-need guestfish sfdisk tar truncate ldd
+need guestfish sfdisk tar truncate ldd cpio gzip
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "$busybox missing (install busybox-static)"
 
@@ -81,18 +84,29 @@ done
 dash="$(command -v dash)" || die "dash is not installed"
 cp "$dash" "$r/usr/bin/dash" || die "cp dash failed"
 ln -s dash "$r/usr/bin/sh" || die "ln sh failed"
-ldd "$dash" >"$tmp/ldd" 2>&1 || die "ldd $dash failed: $(cat "$tmp/ldd")"
-while read -r a b c _; do
-    if [ "$b" = "=>" ] && [ "${c#/}" != "$c" ]; then
-        lib="$c" dest="/usr/lib/x86_64-linux-gnu/$a"     # libc.so.6 => /lib/...
-    elif [ "${a#/}" != "$a" ]; then
-        lib="$a" dest="$a"                                # the loader, by its path
-    else
-        continue                                          # linux-vdso
-    fi
-    mkdir -p "$r$(dirname "$dest")" || die "mkdir failed"
-    cp -L "$lib" "$r$dest" || die "cp $lib failed"
-done <"$tmp/ldd"
+# copy_libs BIN: the host's shared libraries BIN needs, and its loader.
+copy_libs ()
+{
+    local a b c lib dest
+    ldd "$1" >"$tmp/ldd" 2>&1 || die "ldd $1 failed: $(cat "$tmp/ldd")"
+    while read -r a b c _; do
+        if [ "$b" = "=>" ] && [ "${c#/}" != "$c" ]; then
+            lib="$c" dest="/usr/lib/x86_64-linux-gnu/$a"     # libc.so.6 => /lib/...
+        elif [ "${a#/}" != "$a" ]; then
+            lib="$a" dest="$a"                                # the loader, by its path
+        else
+            continue                                          # linux-vdso
+        fi
+        mkdir -p "$r$(dirname "$dest")" || die "mkdir failed"
+        cp -L "$lib" "$r$dest" || die "cp $lib failed"
+    done <"$tmp/ldd"
+}
+copy_libs "$dash"
+# They are all systemd distributions: /sbin/init is systemd (a phony one),
+# where inspection looks for it.
+mkdir -p "$r/usr/lib/systemd" || die "mkdir failed"
+printf 'phony systemd of %s\n' "$name" >"$r/usr/lib/systemd/systemd" || die "write failed"
+ln -s ../lib/systemd/systemd "$r/usr/sbin/init" || die "ln init failed"
 applets="$("$busybox" --list)" || die "busybox --list failed"
 for a in $applets; do
     # Never shadow a fake tool (busybox has rpm and dpkg applets).
@@ -102,11 +116,6 @@ for a in $applets; do
 done
 : >"$r/var/log/h2k-fake-calls.log"
 
-for f in $kernel_files; do
-    f="${f//@K@/$kernel}"
-    mkdir -p "$r/$(dirname "$f")" || die "mkdir failed"
-    printf 'phony %s of %s\n' "$(basename "$f")" "$name" >"$r/$f" || die "write failed"
-done
 m="usr/lib/modules/$kernel"
 mods="kernel/drivers/block/virtio_blk kernel/drivers/scsi/virtio_scsi
 kernel/drivers/net/virtio_net kernel/drivers/virtio/virtio_pci
@@ -120,6 +129,34 @@ for mod in $mods; do
     echo "$mod.$modules_ext:" >>"$tmp/modules.dep"
 done
 cp "$tmp/modules.dep" "$r/$m/modules.dep" || die "cp failed"
+
+# The kernel files.  An initramfs is a gzipped cpio (lsinitramfs lists it)
+# of the modules as VMware leaves them: its storage and network drivers,
+# no virtio; the generic rescue and fallback images (RHEL's 0-rescue, Arch's
+# -fallback) hold every module.
+vmware_mods="kernel/drivers/scsi/vmw_pvscsi kernel/drivers/net/vmxnet3/vmxnet3
+kernel/drivers/misc/vmw_vmci/vmw_vmci"
+for f in $kernel_files; do
+    f="${f//@K@/$kernel}"
+    mkdir -p "$r/$(dirname "$f")" || die "mkdir failed"
+    case "${f##*/}" in
+        initramfs-* | initrd-* | initrd.img-*)
+            i="$tmp/initramfs"
+            rm -rf "$i" && mkdir -p "$i/h2k-fake-initramfs" || die "mkdir failed"
+            : >"$i/h2k-fake-initramfs/phony" || die "write failed"
+            case "$f" in *rescue* | *fallback*) imods="$mods" ;; *) imods="$vmware_mods" ;; esac
+            for mod in $imods; do
+                mkdir -p "$i/$m/$(dirname "$mod")" || die "mkdir failed"
+                cp "$r/$m/$mod.$modules_ext" "$i/$m/$mod.$modules_ext" || die "cp failed"
+            done
+            ( cd "$i" && find h2k-fake-initramfs usr | cpio --quiet -o -H newc | gzip -n ) \
+                >"$r/$f" || die "cannot write $f"
+            ;;
+        *)
+            printf 'phony %s of %s\n' "$(basename "$f")" "$name" >"$r/$f" || die "write failed"
+            ;;
+    esac
+done
 
 # An rpm database (sqlite, in $rpm_dbpath) holding one empty package per line
 # of the package list: libguestfs lists applications from it (and fails
@@ -164,6 +201,9 @@ if [ "$package_format" = rpm ]; then
         die "sqlite3 failed on the rpm database"
     [ "$mode" = delete ] || die "rpm database journal mode is $mode"
     rm -f "$db/rpmdb.sqlite-shm" "$db/rpmdb.sqlite-wal" || die "rm failed"
+    # The fake rpm -e drops erased packages from the database with it.
+    cp "$(command -v sqlite3)" "$r/usr/bin/sqlite3" || die "cp sqlite3 failed"
+    copy_libs "$r/usr/bin/sqlite3"
 fi
 
 tar --owner=0 --group=0 --numeric-owner -C "$r" -cf "$tmp/root.tar" . ||

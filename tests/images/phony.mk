@@ -4,11 +4,11 @@
 # shell-sourceable `facts` file describing it for tests.
 #
 #   win7 win10 win10-hiber win2019 win11 win2022   phony Windows guests
-#   rhel9 sles15 ubuntu2204                         phony Linux guests
+#   rhel8 rhel9 sles15 ubuntu2204 arch              phony Linux guests
 #   virtio-win-fake                                 fake virtio-win tree + ISO
 
 PHONY_WINDOWS := win7 win10 win10-hiber win2019 win11 win2022
-PHONY_LINUX   := rhel9 sles15 ubuntu2204
+PHONY_LINUX   := rhel8 rhel9 sles15 ubuntu2204 arch
 PHONY_OTHER   := virtio-win-fake
 
 IMAGES += $(PHONY_WINDOWS) $(PHONY_LINUX) $(PHONY_OTHER)
