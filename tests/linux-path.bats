@@ -117,6 +117,13 @@ risks () { jq -r '[.guest.risks[].code] | unique | join(" ")' "$1"; }
     [ "$(jq -r .validation.bus "$f")" = virtio-blk ]
     [ "$(jq -r '.validation.disks[0].path' "$f")" = "$(jq -r .disks[0].output.path "$f")" ]
     [ "$(jq -r '.validation.nics[0].mac' "$f")" = "$MAC" ]
+    # The proof came from inside the guest: the beacon, reporting the
+    # static address on the NIC the configuration names, and the offline
+    # checks passed first.
+    [ "$(jq -r .validation.signal "$f")" = beacon ]
+    [ "$(jq -r .validation.offline.status "$f")" = passed ]
+    jq -e --arg n "$NIC" --arg a "$IP/$PREFIX" \
+        '.validation.reported[] | select(.name == $n) | .addresses | index($a) != null' "$f"
     [ "$(jq -r '.validation.nics[0].addresses_answered[0]' "$f")" = "$IP/$PREFIX" ]
     [ "$(jq -r '.validation.nics[0].proven' "$f")" = true ]
 }
