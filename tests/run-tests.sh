@@ -7,6 +7,13 @@
 # tests/*.bats file (bats --tap).  H2K_VALGRIND=1 runs unit tests under
 # valgrind.  H2K_BATS="a.bats b.bats" picks bats files.  Each phase's
 # duration is printed, so the time budget stays visible.
+#
+# H2K_JOBS bats files run at a time (default: 2, or 1 on one CPU): the
+# guest boots and appliances run under TCG, mostly on one thread each, so
+# two at a time use both cores of a small machine.  The slowest files
+# start first; each file's TAP is printed whole when it ends.  With more
+# than one job the test images are built first, so that two files never
+# build the same image at once.
 set -u
 top="$(cd "$(dirname "$0")/.." && pwd)"
 unit_only=0
@@ -40,15 +47,58 @@ for t in "$@"; do
 done
 phase unit
 
+# The files that take minutes (guest builds, boots, appliances), slowest
+# first; the others follow in name order.
+slow_first="images-debian linux-path-chain linux-path-lvm fix-phony
+linux-path-uefi validate linux-path inspect-windows report-format
+images-phony batch"
+
+# order FILE...: FILEs, the slow ones first.
+order ()
+{
+    local s f
+    for s in $slow_first; do
+        for f in "$@"; do
+            [ "$(basename "$f" .bats)" = "$s" ] && echo "$f"
+        done
+    done
+    for f in "$@"; do
+        case " $(echo $slow_first) " in
+            *" $(basename "$f" .bats) "*) ;;
+            *) echo "$f" ;;
+        esac
+    done
+}
+
+# run_bats FILE OUTDIR: one file's TAP into OUTDIR, printed whole (under
+# a lock) when it ends, with its duration.
+run_bats ()
+{
+    local f="$1" out="$2/$(basename "$1").tap" start
+    start=$(date +%s)
+    bats --tap "$f" >"$out" 2>&1
+    printf '# %s: %ss\n' "$f" "$(( $(date +%s) - start ))" >>"$out"
+    flock "$2/lock" sh -c 'echo "# bats: $1"; cat "$2"' _ "$f" "$out"
+}
+export -f run_bats
+
 if [ $unit_only = 0 ]; then
     cd "$top/tests" || exit 1
     files=${H2K_BATS:-$(ls ./*.bats 2>/dev/null)}
-    for f in $files; do
-        echo "# bats: $f"
-        fstart=$(date +%s)
-        bats --tap "$f" 2>&1 | tee -a "$log"
-        printf '# %s: %ss\n' "$f" "$(( $(date +%s) - fstart ))"
-    done
+    jobs=${H2K_JOBS:-$(( $(nproc) > 1 ? 2 : 1 ))}
+    if [ "$jobs" -gt 1 ] && [ -z "${H2K_BATS:-}" ]; then
+        echo "# building the test images first (H2K_JOBS=$jobs)"
+        make -s -k -C "$top/tests/images" images >"$log.images" 2>&1 ||
+            { tail -n 5 "$log.images"; echo "# some images failed to build: their tests will say why"; }
+        rm -f "$log.images"
+        phase images
+    fi
+    outdir="$(mktemp -d)"
+    : >"$outdir/lock"
+    # shellcheck disable=SC2086
+    order $files | xargs -P "$jobs" -I{} bash -c 'run_bats "$1" "$2"' _ {} "$outdir"
+    cat "$outdir"/*.tap >>"$log"
+    rm -rf "$outdir"
     phase bats
 fi
 
