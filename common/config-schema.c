@@ -91,6 +91,8 @@ static const struct h2k_config_key common_keys[] = {
   END
 };
 
+static const char *const firmwares[] = { "bios", "uefi", NULL };
+
 static const struct h2k_config_key fetch_keys[] = {
   { .name = "source", .type = H2K_CONFIG_STRING, .positional = 1,
     .doc = "the VMX, OVF, OVA or disk image (the SOURCE argument)" },
@@ -99,6 +101,7 @@ static const struct h2k_config_key fetch_keys[] = {
   BOOLEAN ("copy", "copy the disks into the workdir"),
   CHOICE ("format", disk_formats, "SOURCE is a disk image in this format"),
   CHECKED ("max-extract", check_size, "refuse an OVA expanding past this"),
+  CHOICE ("firmware", firmwares, "the VM's firmware, whatever the source says"),
   END
 };
 

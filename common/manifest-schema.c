@@ -82,6 +82,7 @@ static const struct h2k_sfield vm_fields[] = {
   { "hardware_version", &text, 0 },
   { "guest_os_hint", &text, 0 },
   { "nics", &nics, 0 },
+  { "overrides", &strings, 0 },
   { NULL }
 };
 static const struct h2k_schema vm = { .type = S_OBJECT, .fields = vm_fields };

@@ -32,6 +32,7 @@ fetch:
   copy: true
   format: qcow2
   max-extract: 20G
+  firmware: uefi
 flatten:
 inspect:
   format: table

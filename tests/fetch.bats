@@ -57,6 +57,30 @@ j () { jq -r "$1" <<<"$output"; }
     one_line_error "does not read standard input"
 }
 
+@test "fetch: --firmware overrides what the source says, and says so" {
+    qemu-img create -q -f qcow2 "$BATS_TEST_TMPDIR/d.qcow2" 16M
+    run_tool h2k-fetch --workdir "$BATS_TEST_TMPDIR/w" --firmware uefi "$BATS_TEST_TMPDIR/d.qcow2"
+    assert_status 0
+    [ "$(jq -r .vm.firmware <<<"$output")" = uefi ]
+    [ "$(jq -c .vm.overrides <<<"$output")" = '["firmware"]' ]
+    # Without it, a disk image says nothing about firmware.
+    run_tool h2k-fetch --workdir "$BATS_TEST_TMPDIR/w" "$BATS_TEST_TMPDIR/d.qcow2"
+    assert_status 0
+    [ "$(jq -r '.vm.firmware // "none"' <<<"$output")" = none ]
+    [ "$(jq -r '.vm.overrides // "none"' <<<"$output")" = none ]
+    # A VMX that says bios: the override wins, and stderr names both.
+    printf '.encoding = "UTF-8"\ndisplayName = "fw"\nfirmware = "bios"\nscsi0.present = "TRUE"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "d.vmdk"\n' >"$BATS_TEST_TMPDIR/fw.vmx"
+    qemu-img create -q -f vmdk "$BATS_TEST_TMPDIR/d.vmdk" 16M
+    run_tool h2k-fetch --workdir "$BATS_TEST_TMPDIR/w2" --firmware uefi "$BATS_TEST_TMPDIR/fw.vmx"
+    assert_status 0
+    [ "$(jq -r .vm.firmware <<<"$output")" = uefi ]
+    [[ "$stderr" == *"firmware: uefi (the source says bios)"* ]]
+    run_tool h2k-fetch --workdir "$BATS_TEST_TMPDIR/w3" --firmware efi "$BATS_TEST_TMPDIR/d.qcow2"
+    one_line_error '--firmware: "efi" is not bios or uefi'
+    assert_status 2
+    [ ! -e "$BATS_TEST_TMPDIR/w3" ]
+}
+
 @test "fetch: VMDK subformats" {
     local t
     for t in monolithicSparse monolithicFlat twoGbMaxExtentSparse \

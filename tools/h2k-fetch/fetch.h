@@ -20,6 +20,7 @@ struct fetch_opts {
   uint64_t max_extract;         /* OVA: refuse archives expanding past this */
   const char *format;           /* --format: SOURCE is a disk image of this
                                    format (vmdk, vhd, ..., raw); or NULL */
+  const char *firmware;         /* --firmware: bios or uefi; or NULL */
 };
 
 /* Where a disk is attached on the source VM (all may be NULL). */

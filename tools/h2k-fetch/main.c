@@ -26,6 +26,7 @@ enum {
   OPT_COPY,
   OPT_MAX_EXTRACT,
   OPT_FORMAT,
+  OPT_FIRMWARE,
 };
 
 static const char short_opts[] = H2K_COMMON_SHORT "n";
@@ -37,6 +38,7 @@ static const struct option long_opts[] = {
   { "dry-run", no_argument, NULL, 'n' },
   { "max-extract", required_argument, NULL, OPT_MAX_EXTRACT },
   { "format", required_argument, NULL, OPT_FORMAT },
+  { "firmware", required_argument, NULL, OPT_FIRMWARE },
   { NULL }
 };
 
@@ -58,6 +60,8 @@ usage (FILE *fp, int status)
 "                           sha256 (default: reference them read-only)\n"
 "      --format=FMT         SOURCE is a disk image in FMT: vmdk, vhd, vhdx,\n"
 "                           qcow2, raw, vdi (needed for raw images)\n"
+"      --firmware=FW        the VM boots with bios or uefi, whatever the\n"
+"                           source says (recorded in vm.overrides)\n"
 "      --max-extract=SIZE   refuse an OVA expanding past SIZE (default "
 DEFAULT_MAX_EXTRACT ")\n"
 "  -n, --dry-run            decide and print the manifest, but create,\n"
@@ -262,6 +266,26 @@ run (const char *source, enum kind k, const struct fetch_opts *o,
   return -1;
 }
 
+/* --firmware: the admin knows better than the source (a disk image says
+ * nothing; an OVF may not say it); vm.overrides records it.
+ */
+static int
+override_firmware (json_object *m, const char *firmware)
+{
+  json_object *vm = h2k_json_ensure_object (m, "vm");
+  json_object *ov = vm ? h2k_json_ensure_array (vm, "overrides") : NULL;
+  const char *said = h2k_json_get_string (vm, "firmware");
+
+  if (ov == NULL)
+    return -1;
+  if (said && strcmp (said, firmware) != 0)
+    h2k_info ("firmware: %s (the source says %s)", firmware, said);
+  if (h2k_json_set_string (vm, "firmware", firmware) == -1 ||
+      json_object_array_add (ov, json_object_new_string ("firmware")) != 0)
+    return -1;
+  return 0;
+}
+
 /* Everything after option parsing; M gets the manifest (or stays NULL). */
 static int
 fetch (const char *source, struct fetch_opts *o, const char *workdir_opt,
@@ -286,7 +310,8 @@ fetch (const char *source, struct fetch_opts *o, const char *workdir_opt,
   r = (*m = h2k_manifest_new (name)) == NULL ||
     h2k_json_set_string (*m, "workdir", workdir) == -1 ||
     prepare_workdir (workdir, o->dry_run) == -1 ||
-    run (source, k, o, *m) == -1 ? -1 : 0;
+    run (source, k, o, *m) == -1 ||
+    (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
   o->workdir = NULL;            /* freed on return */
   return r;
 }
@@ -313,6 +338,7 @@ main (int argc, char **argv)
     case 'n': o.dry_run = 1; break;
     case OPT_MAX_EXTRACT: max_extract = optarg; break;
     case OPT_FORMAT: o.format = optarg; break;
+    case OPT_FIRMWARE: o.firmware = optarg; break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
       return H2K_EXIT_USAGE;
@@ -331,6 +357,10 @@ main (int argc, char **argv)
   if (o.format && h2k_qemu_format (o.format) == NULL) {
     h2k_error ("--format: \"%s\" is not one of vmdk, vhd, vhdx, qcow2, raw, "
                "vdi", o.format);
+    return H2K_EXIT_USAGE;
+  }
+  if (o.firmware && strcmp (o.firmware, "bios") && strcmp (o.firmware, "uefi")) {
+    h2k_error ("--firmware: \"%s\" is not bios or uefi", o.firmware);
     return H2K_EXIT_USAGE;
   }
   if (workdir && workdir[0] == '\0') {

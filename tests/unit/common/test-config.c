@@ -522,6 +522,7 @@ TEST (tool_config_positional)
     { "dry-run", no_argument, NULL, 'n' },
     { "max-extract", required_argument, NULL, 1003 },
     { "format", required_argument, NULL, 1004 },
+    { "firmware", required_argument, NULL, 1005 },
     { NULL, 0, NULL, 0 }
   };
   struct h2k_tool t = { .name = "h2k-fetch" };
