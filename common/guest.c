@@ -180,6 +180,27 @@ h2k_guest_glob (guestfs_h *g, const char *pattern)
                                    -1);
 }
 
+char *
+h2k_guest_find_initramfs (guestfs_h *g, const char *version)
+{
+  static const char *const fmts[] = {
+    "/boot/initrd.img-%s",      /* Debian, Ubuntu */
+    "/boot/initramfs-%s.img",   /* RHEL, Fedora, Arch */
+    "/boot/initrd-%s",          /* SUSE */
+    NULL
+  };
+
+  for (size_t i = 0; version && fmts[i]; ++i) {
+    char *path;
+    if (asprintf (&path, fmts[i], version) == -1)
+      return NULL;
+    if (h2k_guest_is_file (g, path))
+      return path;
+    free (path);
+  }
+  return NULL;
+}
+
 /* Which kernel modules an initramfs holds.  The image is copied out of
  * the guest and listed with lsinitramfs (initramfs-tools-core), which
  * understands the early-microcode cpio followed by a compressed one that

@@ -47,6 +47,12 @@ char *h2k_guest_read_text (guestfs_h *g, const char *path, size_t max);
  */
 char **h2k_guest_glob (guestfs_h *g, const char *pattern);
 
+/* The initramfs of kernel VERSION by each distro family's naming
+ * (/boot/initrd.img-V, /boot/initramfs-V.img, /boot/initrd-V), or NULL
+ * when there is none (or out of memory).  Caller frees.
+ */
+char *h2k_guest_find_initramfs (guestfs_h *g, const char *version);
+
 /* The kernel modules the initramfs PATH in the guest holds (names without
  * .ko and compression suffix), listed by lsinitramfs on the host.  Caller
  * frees (h2k_free_strv).  NULL reported.

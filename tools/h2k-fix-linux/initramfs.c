@@ -134,6 +134,63 @@ plan_itools (struct fix *f, json_object *need)
                    n == 1 ? "" : "s") ? 0 : -1;
 }
 
+/* The command line that rebuilds kernel K's image, into ARGV (at most
+ * five words and the NULL).
+ */
+typedef void (*rebuild_argv_fn) (json_object *k, const char **argv);
+
+static void
+dracut_argv (json_object *k, const char **argv)
+{
+  argv[0] = "dracut";
+  argv[1] = "-f";
+  argv[2] = h2k_json_get_string (k, "initramfs");
+  argv[3] = h2k_json_get_string (k, "version");
+}
+
+static void
+mkinitcpio_argv (json_object *k, const char **argv)
+{
+  argv[0] = "mkinitcpio";
+  argv[1] = "-k";
+  argv[2] = h2k_json_get_string (k, "version");
+  argv[3] = "-g";
+  argv[4] = h2k_json_get_string (k, "initramfs");
+}
+
+/* SUSE's: -k names the kernel image. */
+static void
+mkinitrd_argv (json_object *k, const char **argv)
+{
+  argv[0] = "mkinitrd";
+  argv[1] = "-k";
+  argv[2] = h2k_json_get_string (k, "path");
+  argv[3] = "-i";
+  argv[4] = h2k_json_get_string (k, "initramfs");
+}
+
+/* One command item per kernel of NEED, rebuilding its image with TOOL;
+ * the previous image is backed up by the applier.
+ */
+static int
+plan_rebuild_each (struct fix *f, json_object *need, const char *tool,
+                   rebuild_argv_fn fill)
+{
+  for (size_t i = 0; i < json_object_array_length (need); ++i) {
+    json_object *k = json_object_array_get_idx (need, i);
+    const char *img = h2k_json_get_string (k, "initramfs");
+    const char *argv[6] = { NULL };
+    const char *files[] = { img, NULL };
+
+    fill (k, argv);
+    if (!plan_add (f, "command", img, command_details (argv, files, files),
+                   "rebuild %s with %s; the previous image is kept in "
+                   BACKUP_DIR, img, tool))
+      return -1;
+  }
+  return 0;
+}
+
 static int
 plan_dracut (struct fix *f, json_object *need)
 {
@@ -151,18 +208,7 @@ plan_dracut (struct fix *f, json_object *need)
                    "have dracut add the virtio drivers to every initramfs"))
       return -1;
   }
-  for (size_t i = 0; i < json_object_array_length (need); ++i) {
-    json_object *k = json_object_array_get_idx (need, i);
-    const char *img = h2k_json_get_string (k, "initramfs");
-    const char *argv[] = { "dracut", "-f", img, h2k_json_get_string (k, "version"), NULL };
-    const char *files[] = { img, NULL };
-
-    if (!plan_add (f, "command", img, command_details (argv, files, files),
-                   "rebuild %s with dracut; the previous image is kept in "
-                   BACKUP_DIR, img))
-      return -1;
-  }
-  return 0;
+  return plan_rebuild_each (f, need, "dracut", dracut_argv);
 }
 
 /* Is WORD one of the blank-separated words of [P, END)? */
@@ -314,19 +360,7 @@ plan_mkinitcpio (struct fix *f, json_object *need)
   if (plan_module_list (f, "/etc/mkinitcpio.conf", "MODULES",
                         "list the virtio drivers so that every initramfs holds them") == -1)
     return -1;
-  for (size_t i = 0; i < json_object_array_length (need); ++i) {
-    json_object *k = json_object_array_get_idx (need, i);
-    const char *img = h2k_json_get_string (k, "initramfs");
-    const char *argv[] = { "mkinitcpio", "-k", h2k_json_get_string (k, "version"),
-                           "-g", img, NULL };
-    const char *files[] = { img, NULL };
-
-    if (!plan_add (f, "command", img, command_details (argv, files, files),
-                   "rebuild %s with mkinitcpio; the previous image is kept in "
-                   BACKUP_DIR, img))
-      return -1;
-  }
-  return 0;
+  return plan_rebuild_each (f, need, "mkinitcpio", mkinitcpio_argv);
 }
 
 /* SUSE's mkinitrd reads INITRD_MODULES from /etc/sysconfig/kernel; Red
@@ -346,19 +380,7 @@ plan_mkinitrd (struct fix *f, json_object *need)
   if (plan_module_list (f, sysconfig, "INITRD_MODULES",
                         "list the virtio drivers so that every initrd holds them") == -1)
     return -1;
-  for (size_t i = 0; i < json_object_array_length (need); ++i) {
-    json_object *k = json_object_array_get_idx (need, i);
-    const char *img = h2k_json_get_string (k, "initramfs");
-    const char *argv[] = { "mkinitrd", "-k", h2k_json_get_string (k, "path"),
-                           "-i", img, NULL };
-    const char *files[] = { img, NULL };
-
-    if (!plan_add (f, "command", img, command_details (argv, files, files),
-                   "rebuild %s with mkinitrd; the previous image is kept in "
-                   BACKUP_DIR, img))
-      return -1;
-  }
-  return 0;
+  return plan_rebuild_each (f, need, "mkinitrd", mkinitrd_argv);
 }
 
 int

@@ -117,28 +117,6 @@ inspect_bootloader (guestfs_h *g, json_object *guest)
   return h2k_json_set_string (bl, "kind", bootloader_kind (g, bl));
 }
 
-/* The initramfs for kernel VERSION, by each distro family's naming. */
-static char *
-find_initramfs (guestfs_h *g, const char *version)
-{
-  static const char *const fmts[] = {
-    "/boot/initrd.img-%s",      /* Debian, Ubuntu */
-    "/boot/initramfs-%s.img",   /* RHEL, Fedora, Arch */
-    "/boot/initrd-%s",          /* SUSE */
-    NULL
-  };
-
-  for (size_t i = 0; fmts[i]; ++i) {
-    char *path;
-    if (asprintf (&path, fmts[i], version) == -1)
-      return NULL;
-    if (h2k_guest_is_file (g, path))
-      return path;
-    free (path);
-  }
-  return NULL;
-}
-
 static int
 strv_has (char **v, const char *s)
 {
@@ -230,7 +208,7 @@ inspect_kernels (guestfs_h *g, json_object *guest)
     return -1;
   for (size_t i = 0; kernels[i]; ++i) {
     const char *suffix = kernels[i] + strlen ("/boot/vmlinuz-");
-    CLEANUP_FREE char *initramfs = find_initramfs (g, suffix);
+    CLEANUP_FREE char *initramfs = h2k_guest_find_initramfs (g, suffix);
     CLEANUP_FREE char *pkgbase = pkgbase_version (g, suffix);
     const char *version = pkgbase ? pkgbase : suffix;
     json_object *k = json_object_new_object ();

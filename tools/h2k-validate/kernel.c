@@ -257,24 +257,6 @@ guest_path (guestfs_h *g, const char *path)
   return NULL;
 }
 
-static char *
-find_initramfs (guestfs_h *g, const char *version)
-{
-  static const char *const fmts[] = {
-    "/boot/initrd.img-%s", "/boot/initramfs-%s.img", "/boot/initrd-%s", NULL
-  };
-
-  for (size_t i = 0; version && fmts[i]; ++i) {
-    char *path;
-    if (asprintf (&path, fmts[i], version) == -1)
-      return NULL;
-    if (h2k_guest_is_file (g, path))
-      return path;
-    free (path);
-  }
-  return NULL;
-}
-
 static int
 strv_has (char **v, const char *s)
 {
@@ -369,7 +351,7 @@ check_entry (struct run *r, guestfs_h *g, const struct entry *e, json_object *k)
   json_object *v;
 
   version = version ? version + strlen ("vmlinuz-") : NULL;
-  ipath = e->initrd ? guest_path (g, e->initrd) : find_initramfs (g, version);
+  ipath = e->initrd ? guest_path (g, e->initrd) : h2k_guest_find_initramfs (g, version);
   if (h2k_json_set_string (k, "source", e->source) == -1 ||
       (e->title && h2k_json_set_string (k, "title", e->title) == -1) ||
       h2k_json_set_string (k, "linux", e->vmlinuz) == -1 ||
