@@ -52,7 +52,7 @@ risks () { jq -r '[.guest.risks[].code] | unique | join(" ")' "$1"; }
 @test "linux path lvm: fetch takes both PVSCSI disks, inspection one overlay each" {
     f="$M/inspected.json"
     [ "$(jq -r '[.disks[] | .id + " " + .controller] | join(",")' "$f")" = "disk0 pvscsi,disk1 pvscsi" ]
-    [ "$(jq -r '[.disks[].overlay.backing] | join(" ")' "$f")" = "$image/$DISK $image/$DISK2" ]
+    [ "$(jq -r '[.disks[].overlay.backing] | join(" ")' "$f")" = "$(realpath "$image/$DISK") $(realpath "$image/$DISK2")" ]
     [ "$(jq -r '[.disks[].overlay.path] | join(" ")' "$f")" = "$W/disk0-overlay.qcow2 $W/disk1-overlay.qcow2" ]
 }
 
