@@ -120,6 +120,15 @@ static const struct h2k_config_key fix_linux_keys[] = {
   END
 };
 
+static const char *const storage_drivers[] = { "viostor", "vioscsi", NULL };
+
+static const struct h2k_config_key fix_windows_keys[] = {
+  STRING ("virtio-win", "the virtio-win drivers: a directory or the ISO"),
+  CHOICE ("storage", storage_drivers, "viostor (virtio-blk) or vioscsi (virtio-scsi)"),
+  BOOLEAN ("keep-hypervisor-tools", "do not disable the VMware drivers and services"),
+  END
+};
+
 static const struct h2k_config_key convert_keys[] = {
   CHOICE ("output-format", output_formats, "qcow2, raw or vdi"),
   CHOICE ("compress", compressions, "zstd or zlib: compressed qcow2"),
@@ -155,6 +164,7 @@ const struct h2k_config_section h2k_config_schema[] = {
   { "flatten", flatten_keys },
   { "inspect", inspect_keys },
   { "fix-linux", fix_linux_keys },
+  { "fix-windows", fix_windows_keys },
   { "convert", convert_keys },
   { "validate", validate_keys },
   { NULL, NULL }

@@ -1,0 +1,98 @@
+/* h2k-fix-windows: make a Windows guest boot on KVM with virtio storage.
+ * See h2k-fix-windows(1).
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h2k.h"
+#include "fixwin.h"
+
+enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_VIRTIO_WIN, OPT_STORAGE };
+
+static void
+usage (FILE *fp, int status)
+{
+  fprintf (fp,
+           "Usage: %s [OPTIONS] --virtio-win DIR|ISO < manifest.json > manifest.json\n"
+           "Plan, then make, the changes a Windows guest (before Windows 8) needs\n"
+           "to boot on KVM from a virtio disk: the virtio storage driver copied\n"
+           "into System32\\drivers and registered to start at boot in every\n"
+           "control set, CriticalDeviceDatabase entries for the virtio PCI ids,\n"
+           "the VMware drivers and services disabled.  Works on the overlays\n"
+           "h2k-inspect made; every edited hive and file is backed up in the\n"
+           "guest under " BACKUP_DIR_WIN ".\n"
+           "\n"
+           "Options:\n"
+           "      --virtio-win=DIR|ISO the virtio-win drivers: a directory or the ISO\n"
+           "                           (read with libarchive, never mounted)\n"
+           "      --storage=DRV        viostor (virtio-blk, the default) or vioscsi\n"
+           "                           (virtio-scsi)\n"
+           "  -n, --dry-run            plan only: record and print the plan\n"
+           "      --keep-hypervisor-tools\n"
+           "                           do not disable the VMware drivers and services\n"
+           H2K_COMMON_HELP
+           "\n"
+           "See h2k-fix-windows(1) and h2k-manifest(5).\n",
+           h2k_progname);
+  (void) status;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option long_opts[] = {
+    H2K_COMMON_LONG,
+    { "dry-run", no_argument, NULL, 'n' },
+    { "keep-hypervisor-tools", no_argument, NULL, OPT_KEEP_TOOLS },
+    { "virtio-win", required_argument, NULL, OPT_VIRTIO_WIN },
+    { "storage", required_argument, NULL, OPT_STORAGE },
+    { NULL }
+  };
+  static struct h2k_tool tool;
+  struct fixwin_opts o = { .storage = "viostor" };
+  json_object *m = NULL;
+  size_t first = 0;
+  int c, r = -1;
+
+  h2k_tool_init (&tool, argv[0]);
+  if (h2k_tool_config (&tool, "fix-windows", long_opts, &argc, &argv) == -1)
+    return H2K_EXIT_USAGE;
+  while ((c = getopt_long (argc, argv, H2K_COMMON_SHORT "n", long_opts, NULL)) != -1) {
+    if (h2k_tool_option (&tool, c, optarg, usage))
+      continue;
+    switch (c) {
+    case 'n':
+      o.dry_run = tool.stage.dry_run = 1;
+      break;
+    case OPT_KEEP_TOOLS:
+      o.keep_tools = 1;
+      break;
+    case OPT_VIRTIO_WIN:
+      o.virtio_win = optarg;
+      break;
+    case OPT_STORAGE:
+      if (strcmp (optarg, "viostor") != 0 && strcmp (optarg, "vioscsi") != 0) {
+        h2k_error ("--storage: \"%s\": expected viostor or vioscsi", optarg);
+        return H2K_EXIT_USAGE;
+      }
+      o.storage = optarg;
+      break;
+    default:
+      usage (stderr, H2K_EXIT_USAGE);
+      return H2K_EXIT_USAGE;
+    }
+  }
+  if (h2k_tool_no_args (argc, argv, optind) == -1)
+    return H2K_EXIT_USAGE;
+  if (o.virtio_win == NULL || *o.virtio_win == 0) {
+    h2k_error ("--virtio-win DIR|ISO is required (the virtio-win drivers)");
+    return H2K_EXIT_USAGE;
+  }
+  m = h2k_manifest_read (stdin, "<stdin>");
+  if (m)
+    r = fixwin_run (m, &o, &first);
+  return h2k_tool_finish (&tool, m, r);
+}
