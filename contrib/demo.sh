@@ -31,7 +31,7 @@ h2k-fetch --workdir "$demo/work" "$img/$VMX" \
     | h2k-inspect \
     | tee "$demo/inspected.json" \
     | h2k-fix-linux \
-    | h2k-convert --output-dir "$demo/out" \
+    | h2k-convert --output-dir "$demo/out" --libvirt-xml "$demo/out/vm.xml" \
     | h2k-validate --failed-manifest "$demo/failed.json" > "$demo/done.json"
 
 echo
@@ -42,8 +42,10 @@ echo "== what h2k-fix-linux changed (every file backed up in the guest)"
 jq -r '.changes[] | "  \(.plan_id): \(.action) \(.path // (.command | join(" ")))"' "$demo/done.json"
 echo
 echo "== the proof (h2k-validate)"
-jq -r '.validation | "  booted to a login prompt on \(.bus) in \(.boot_seconds)s (\(.accel)): \(.login_line)",
+jq -r '.validation | "  offline checks \(.offline.status); booted on \(.bus) (\(.firmware), \(.accel)); signal from the guest: \(.signal) after \(.signal_seconds)s",
+       (.reported[]? | select(.name != "lo") | "  the guest reported \(.name) \(.state) \(.addresses | join(" "))"),
        (.nics[] | "  NIC \(.mac): answered ARP and ping on \(.addresses_answered | join(", "))")' "$demo/done.json"
 jq -r '.disks[] | "  output: \(.output.path) (\(.output.format), check \(.output.check.status))"' "$demo/done.json"
+jq -r '"  libvirt domain: \(.libvirt_xml) (virsh define it)"' "$demo/done.json"
 echo
 echo "The manifest is $demo/done.json; see h2k-manifest(5)."
