@@ -369,3 +369,34 @@ h2k_json_set_double (json_object *obj, const char *key, double v)
 {
   return h2k_json_set (obj, key, json_object_new_double (v));
 }
+
+json_object *
+h2k_plan_add (json_object *plan, const char *tool, const char *action,
+              const char *file, json_object *details, const char *fs,
+              va_list args)
+{
+  json_object *item = json_object_new_object ();
+  json_object *files = json_object_new_array ();
+  CLEANUP_FREE char *reason = NULL, *id = NULL;
+
+  if (vasprintf (&reason, fs, args) == -1)
+    reason = NULL;
+  if (item == NULL || files == NULL || reason == NULL || details == NULL ||
+      asprintf (&id, "%s-%zu", action, json_object_array_length (plan) + 1) == -1 ||
+      json_object_array_add (plan, item) != 0) {
+    json_object_put (item);
+    json_object_put (files);
+    json_object_put (details);
+    h2k_error ("out of memory");
+    return NULL;
+  }
+  if (h2k_json_set_string (item, "id", id) == -1 ||
+      h2k_json_set_string (item, "tool", tool) == -1 ||
+      h2k_json_set_string (item, "action", action) == -1 ||
+      h2k_json_set_string (item, "reason", reason) == -1 ||
+      h2k_json_set (item, "files", files) == -1 ||
+      (file && json_object_array_add (files, json_object_new_string (file)) != 0) ||
+      h2k_json_set (item, "details", details) == -1)
+    return NULL;
+  return item;
+}

@@ -9,6 +9,7 @@
 #ifndef H2K_MANIFEST_H
 #define H2K_MANIFEST_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -82,6 +83,16 @@ json_object *h2k_json_ensure_array (json_object *obj, const char *key);
 
 int h2k_json_set (json_object *obj, const char *key, json_object *val);
 int h2k_json_set_string (json_object *obj, const char *key, const char *s);
+
+/* The fixers' plan: append {id, tool, action, reason, files[], details}
+ * to the array PLAN, the id being ACTION-N (N its position from 1).  FILE
+ * may be NULL; DETAILS (owned) NULL means the caller ran out of memory
+ * building them: an error.  Returns the item, or NULL reported.
+ */
+json_object *h2k_plan_add (json_object *plan, const char *tool,
+                           const char *action, const char *file,
+                           json_object *details, const char *fs, va_list args)
+  __attribute__((format (printf, 6, 0)));
 int h2k_json_set_int (json_object *obj, const char *key, int64_t v);
 int h2k_json_set_bool (json_object *obj, const char *key, int v);
 int h2k_json_set_double (json_object *obj, const char *key, double v);

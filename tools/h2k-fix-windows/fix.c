@@ -79,34 +79,12 @@ static json_object *
 plan_add (struct fw *f, const char *action, const char *file,
           json_object *details, const char *fs, ...)
 {
-  json_object *item = json_object_new_object ();
-  json_object *files = json_object_new_array ();
-  CLEANUP_FREE char *reason = NULL, *id = NULL;
+  json_object *item;
   va_list args;
-  int n;
 
   va_start (args, fs);
-  n = vasprintf (&reason, fs, args);
+  item = h2k_plan_add (f->plan, "h2k-fix-windows", action, file, details, fs, args);
   va_end (args);
-  if (n == -1)
-    reason = NULL;
-  if (item == NULL || files == NULL || reason == NULL || details == NULL ||
-      asprintf (&id, "%s-%zu", action, json_object_array_length (f->plan) + 1) == -1 ||
-      json_object_array_add (f->plan, item) != 0) {
-    json_object_put (item);
-    json_object_put (files);
-    json_object_put (details);
-    h2k_error ("out of memory");
-    return NULL;
-  }
-  if (h2k_json_set_string (item, "id", id) == -1 ||
-      h2k_json_set_string (item, "tool", "h2k-fix-windows") == -1 ||
-      h2k_json_set_string (item, "action", action) == -1 ||
-      h2k_json_set_string (item, "reason", reason) == -1 ||
-      h2k_json_set (item, "files", files) == -1 ||
-      (file && json_object_array_add (files, json_object_new_string (file)) != 0) ||
-      h2k_json_set (item, "details", details) == -1)
-    return NULL;
   return item;
 }
 

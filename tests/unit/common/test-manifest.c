@@ -1,5 +1,6 @@
 /* Unit tests: manifest parsing, validation and the stage record. */
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,39 @@ TEST (write_to_full_fails)
   h2k_clear_error ();
 }
 
+/* A variadic front, as the fixers have. */
+static json_object *
+add (json_object *plan, const char *action, const char *file,
+     json_object *details, const char *fs, ...)
+{
+  json_object *item;
+  va_list args;
+
+  va_start (args, fs);
+  item = h2k_plan_add (plan, "h2k-test", action, file, details, fs, args);
+  va_end (args);
+  return item;
+}
+
+TEST (plan_add)
+{
+  CLEANUP_JSON json_object *plan = json_object_new_array ();
+  json_object *a, *b;
+
+  a = add (plan, "write-file", "/etc/x", json_object_new_object (), "write %d", 1);
+  b = add (plan, "command", NULL, json_object_new_object (), "run");
+  CHECK (a != NULL && b != NULL);
+  CHECK_STR (h2k_json_get_string (a, "id"), "write-file-1");
+  CHECK_STR (h2k_json_get_string (b, "id"), "command-2");
+  CHECK_STR (h2k_json_get_string (a, "tool"), "h2k-test");
+  CHECK_STR (h2k_json_get_string (a, "reason"), "write 1");
+  CHECK_STR (json_object_get_string (json_object_array_get_idx (h2k_json_get_array (a, "files"), 0)), "/etc/x");
+  CHECK_INT ((int) json_object_array_length (h2k_json_get_array (b, "files")), 0);
+  /* Details that could not be built: an error, nothing planned. */
+  CHECK (add (plan, "command", NULL, NULL, "run") == NULL);
+  CHECK_INT ((int) json_object_array_length (plan), 2);
+}
+
 int
 main (void)
 {
@@ -188,5 +222,6 @@ main (void)
   RUN (stage_record);
   RUN (write_roundtrip);
   RUN (write_to_full_fails);
+  RUN (plan_add);
   return test_done ();
 }
