@@ -217,6 +217,18 @@ static const struct h2k_sfield stage_fields[] = {
 static const struct h2k_schema stage = { .type = S_OBJECT, .fields = stage_fields };
 static const struct h2k_schema stages = { .type = S_ARRAY, .items = &stage, .max = 1024 };
 
+/* windows_boot, written by h2k-fix-windows, read by h2k-validate. */
+ENUM (boot_strategy, "single", "two-phase");
+ENUM (win_storage, "viostor", "vioscsi");
+static const struct h2k_schema phases = { .type = S_ARRAY, .items = &any_object, .max = 8 };
+static const struct h2k_sfield windows_boot_fields[] = {
+  { "strategy", &boot_strategy, 1 },
+  { "storage", &win_storage, 1 },
+  { "phases", &phases, 1 },
+  { NULL }
+};
+static const struct h2k_schema windows_boot = { .type = S_OBJECT, .fields = windows_boot_fields };
+
 static const struct h2k_sfield top_fields[] = {
   { "h2k_manifest_version", &version, 1 },
   { "workdir", &abspath, 0 },
@@ -227,6 +239,7 @@ static const struct h2k_sfield top_fields[] = {
   { "changes", &changes, 0 },
   { "validation", &any_object, 0 },
   { "libvirt_xml", &abspath, 0 },
+  { "windows_boot", &windows_boot, 0 },
   { "stages", &stages, 1 },
   { NULL }
 };

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,4 +149,37 @@ h2k_monotonic (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+char *
+h2k_make_temp_dir (const char *prefix)
+{
+  const char *tmp = getenv ("TMPDIR");
+  char *d;
+
+  if (asprintf (&d, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", prefix) == -1) {
+    h2k_error ("out of memory");
+    return NULL;
+  }
+  if (mkdtemp (d) == NULL) {
+    h2k_error ("%s: cannot create a temporary directory: %m", d);
+    free (d);
+    return NULL;
+  }
+  return d;
+}
+
+static int
+remove_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void) st; (void) flag; (void) ftw;
+  return remove (path);
+}
+
+int
+h2k_remove_tree (const char *path)
+{
+  if (path == NULL || access (path, F_OK) == -1)
+    return 0;
+  return nftw (path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }

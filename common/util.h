@@ -35,6 +35,16 @@ char *h2k_read_file (const char *path, size_t max, size_t *len);
 /* Current time as RFC 3339 UTC ("2026-11-28T12:00:00Z") into BUF[32]. */
 void h2k_now_rfc3339 (char buf[32]);
 
+/* A new private directory TMPDIR/PREFIX.XXXXXX (TMPDIR, else /tmp);
+ * caller frees, and removes it with h2k_remove_tree.  NULL reported.
+ */
+char *h2k_make_temp_dir (const char *prefix);
+
+/* Remove PATH and everything under it (symlinks are not followed).
+ * NULL and a missing PATH are fine.  -1 (not reported) on failure.
+ */
+int h2k_remove_tree (const char *path);
+
 /* Monotonic seconds, for durations. */
 double h2k_monotonic (void);
 
