@@ -97,6 +97,38 @@ libvirt_parse_bus (const char *s, enum libvirt_bus *bus)
   return 0;
 }
 
+int
+libvirt_windows_bus (json_object *m, struct libvirt_opts *o, int bus_given)
+{
+  static const char *const names[] = { "virtio-blk", "virtio-scsi", "sata" };
+  json_object *ph = h2k_json_get_array (h2k_json_get_object (m, "windows_boot"), "phases");
+  size_t n = ph ? json_object_array_length (ph) : 0;
+  const char *want = n ? h2k_json_get_string (json_object_array_get_idx (ph, n - 1),
+                                              "system_bus") : NULL;
+  enum libvirt_bus b;
+
+  if (want == NULL)
+    return 0;
+  if (strcmp (want, "virtio-blk") == 0)
+    b = LIBVIRT_BUS_VIRTIO_BLK;
+  else if (strcmp (want, "virtio-scsi") == 0)
+    b = LIBVIRT_BUS_VIRTIO_SCSI;
+  else {
+    h2k_error ("<stdin>: /windows_boot/phases/%zu/system_bus: \"%s\": expected "
+               "virtio-blk or virtio-scsi", n - 1, want);
+    return -1;
+  }
+  if (bus_given && b != o->bus) {
+    h2k_error ("--bus %s: h2k-fix-windows made this Windows boot from %s "
+               "(<stdin>: /windows_boot/phases/%zu/system_bus): on %s it would stop "
+               "with 0x7B INACCESSIBLE_BOOT_DEVICE", names[o->bus], want, n - 1,
+               names[o->bus]);
+    return -1;
+  }
+  o->bus = b;
+  return 0;
+}
+
 /* Decisions from the manifest --------------------------------------------- */
 
 /* The major number of the newest kernel in guest.kernels[], or -1. */

@@ -46,6 +46,12 @@ int libvirt_add_map (struct libvirt_opts *o, const char *opt, const char *arg);
 /* "virtio-blk", "virtio-scsi" or "sata".  0, or -1 reported. */
 int libvirt_parse_bus (const char *s, enum libvirt_bus *bus);
 
+/* A Windows guest that h2k-fix-windows prepared (windows_boot in M) boots
+ * its final phase from one bus: take it when --bus was not given
+ * (BUS_GIVEN 0), refuse another one.  0, or -1 reported.
+ */
+int libvirt_windows_bus (json_object *m, struct libvirt_opts *o, int bus_given);
+
 void libvirt_opts_free (struct libvirt_opts *o);
 
 /* A MAC address as "00:50:56:8A:01:02", "00-50-56-8a-01-02" or

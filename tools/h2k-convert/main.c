@@ -93,7 +93,7 @@ main (int argc, char *argv[])
   CLEANUP_FREE_STRV char **published = NULL;
   json_object *m;
   const char *why;
-  int c, r, status;
+  int c, r, status, bus_given = 0;
 
   h2k_tool_init (&tool, argv[0]);
   if (h2k_tool_config (&tool, "convert", long_opts, &argc, &argv) == -1)
@@ -117,6 +117,7 @@ main (int argc, char *argv[])
     case OPT_BUS:
       if (libvirt_parse_bus (optarg, &lv.bus) == -1)
         goto usage;
+      bus_given = 1;
       break;
     default: usage (stderr, H2K_EXIT_USAGE);
     }
@@ -144,7 +145,8 @@ main (int argc, char *argv[])
   h2k_catch_signals ();
 
   m = h2k_manifest_read (stdin, "<stdin>");
-  r = m && (!lv.path || libvirt_check (m, &lv, o.force, o.dry_run) == 0) ?
+  r = m && (!lv.path || (libvirt_windows_bus (m, &lv, bus_given) == 0 &&
+                         libvirt_check (m, &lv, o.force, o.dry_run) == 0)) ?
       convert_all (m, &o, &published) : -1;
   if (r == 0 && lv.path && !o.dry_run &&
       libvirt_publish (m, &lv, o.force, &published) == -1) {
