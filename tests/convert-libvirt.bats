@@ -309,3 +309,19 @@ convert_with_xml ()
     assert_status 2
     [ ! -e "$out" ]
 }
+
+@test "a Windows guest h2k-fix-windows prepared gets its bus; another --bus is refused" {
+    manifest vm '{}' null "disk0=$src/a.qcow2:qcow2" |
+        jq '.windows_boot = {strategy: "single", storage: "vioscsi",
+                             phases: [{phase: 1, name: "final", system_bus: "virtio-scsi", nic: "virtio"}]}' \
+        >"$BATS_TEST_TMPDIR/m.json"
+    convert_with_xml --bus virtio-blk
+    one_line_error "--bus virtio-blk: h2k-fix-windows made this Windows boot from virtio-scsi" \
+        "/windows_boot/phases/0/system_bus" "0x7B"
+    [ ! -e "$out" ]
+    [ ! -e "$xml" ]
+    convert_with_xml
+    assert_status 0
+    [ "$(xp "/domain/devices/controller[@type='scsi']/@model")" = virtio-scsi ]
+    [ "$(xp /domain/devices/disk/target/@bus)" = scsi ]
+}
