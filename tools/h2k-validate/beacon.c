@@ -19,6 +19,7 @@
 
 #include "h2k.h"
 #include "validate.h"
+#include "windows.h"
 
 int
 beacon_token (char token[BEACON_TOKEN_LEN + 1])
@@ -344,6 +345,8 @@ beacon_reported (const struct beacon *b)
     r = parse_ip_addr (b->lines, arr);
   else if (strcmp (b->format, "ifconfig") == 0)
     r = parse_ifconfig (b->lines, arr);
+  else if (strcmp (b->format, "ipconfig") == 0)
+    r = win_parse_ipconfig (b->lines, arr);
   else
     for (size_t i = 0; r == 0 && b->lines && b->lines[i]; ++i)
       r = beacon_parse_ip_br_line (b->lines[i], arr);

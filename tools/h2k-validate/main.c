@@ -33,6 +33,7 @@ enum {
   OPT_APPEND,
   OPT_SIGNAL,
   OPT_NO_OFFLINE,
+  OPT_KEEP_TMPDIR,
 };
 
 static const char short_opts[] = H2K_COMMON_SHORT "n";
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
   { "append", required_argument, NULL, OPT_APPEND },
   { "signal", required_argument, NULL, OPT_SIGNAL },
   { "no-offline-checks", no_argument, NULL, OPT_NO_OFFLINE },
+  { "keep-tmpdir", no_argument, NULL, OPT_KEEP_TMPDIR },
   { "dry-run", no_argument, NULL, 'n' },
   { NULL }
 };
@@ -77,6 +79,8 @@ usage (FILE *fp, int status)
 "      --kernel=FILE        boot this kernel directly (with --initrd=FILE\n"
 "      --initrd=FILE        and --append=TEXT), the disks attached\n"
 "      --append=TEXT\n"
+"      --keep-tmpdir        keep the temporary directory (the overlays the\n"
+"                           guest wrote, the serial logs) for a post-mortem\n"
 "  -n, --dry-run            print the qemu command line; check and boot\n"
 "                           nothing\n"
 H2K_COMMON_HELP
@@ -125,7 +129,7 @@ main (int argc, char *argv[])
     if (h2k_tool_option (&tool, c, optarg, usage))
       continue;
     switch (c) {
-    case OPT_BUS: o.bus = optarg; break;
+    case OPT_BUS: o.bus = optarg; o.bus_set = 1; break;
     case OPT_MACHINE: o.machine = optarg; break;
     case OPT_MEMORY: o.memory_cap = (int) number (optarg, 1 << 20); break;
     case OPT_TIMEOUT: o.timeout = number (optarg, 86400); break;
@@ -136,6 +140,7 @@ main (int argc, char *argv[])
     case OPT_APPEND: o.append = optarg; break;
     case OPT_SIGNAL: o.signal = optarg; break;
     case OPT_NO_OFFLINE: o.no_offline = 1; break;
+    case OPT_KEEP_TMPDIR: o.keep_tmpdir = 1; break;
     case 'n': o.dry_run = 1; break;
     default: usage (stderr, H2K_EXIT_USAGE);
     }

@@ -11,6 +11,7 @@
 
 #include "h2k.h"
 #include "validate.h"
+#include "windows.h"
 
 /* Note a failed check: the first one becomes r->offline_failure. */
 int
@@ -157,7 +158,7 @@ find_root (guestfs_h *g, json_object *gi, const char **why)
       (type && h2k_json_set_string (gi, "type", type) == -1) ||
       (distro && h2k_json_set_string (gi, "distro", distro) == -1))
     return NULL;
-  if (type == NULL || strcmp (type, "linux") != 0) {
+  if (type == NULL || (strcmp (type, "linux") != 0 && strcmp (type, "windows") != 0)) {
     *why = "the guest is not Linux";
     return NULL;
   }
@@ -308,6 +309,8 @@ guest_checks (struct run *r, int checks, int beacon, const char **why)
     h2k_info ("guest checks skipped: %s", *why);
     return 0;
   }
+  if (strcmp (h2k_json_get_string (gi, "type"), "windows") == 0)
+    return windows_guest (r, g, root, gi, checks, beacon);
   if (h2k_guest_mount (g, root, beacon ? H2K_GUEST_RW : H2K_GUEST_RO) == -1)
     return -1;
   if (checks && (check_fstab (r, g, gi) == -1 || check_kernel (r, g, gi) == -1 ||

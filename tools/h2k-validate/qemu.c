@@ -94,6 +94,26 @@ add_disks (struct argv *a, const struct qemu_cfg *cfg)
   }
 }
 
+/* A blank disk that is not booted, on its own controller (Windows
+ * two-phase: the guest installs the driver for it).
+ */
+static void
+add_scratch (struct argv *a, const struct qemu_cfg *cfg)
+{
+  if (cfg->scratch == NULL)
+    return;
+  add (a, "-drive");
+  add (a, "file=%s,format=qcow2,if=none,id=scratch0,cache=unsafe", cfg->scratch);
+  add (a, "-device");
+  if (strcmp (cfg->scratch_bus, "virtio-scsi") == 0) {
+    add (a, "virtio-scsi-pci,id=scsi1");
+    add (a, "-device");
+    add (a, "scsi-hd,drive=scratch0,bus=scsi1.0,channel=0,scsi-id=0,lun=0");
+  }
+  else
+    add (a, "virtio-blk-pci,drive=scratch0");
+}
+
 static void
 add_nics (struct argv *a, const struct net_plan *net)
 {
@@ -128,7 +148,8 @@ qemu_build_argv (const struct qemu_cfg *cfg)
   add (&a, "-smp"), add (&a, "%d", cfg->cpus);
   add (&a, "-display"), add (&a, "none");
   add (&a, "-monitor"), add (&a, "none");
-  add (&a, "-no-reboot");
+  if (!cfg->allow_reboot)
+    add (&a, "-no-reboot");
   add (&a, "-serial"), add (&a, "file:%s", cfg->serial_log);
   if (strcmp (cfg->firmware, "uefi") == 0) {
     add (&a, "-drive");
@@ -144,6 +165,7 @@ qemu_build_argv (const struct qemu_cfg *cfg)
       add (&a, "-append"), add (&a, "%s", cfg->append);
   }
   add_disks (&a, cfg);
+  add_scratch (&a, cfg);
   add_nics (&a, cfg->net);
   if (a.failed) {
     h2k_error ("building the qemu command line: %s",

@@ -11,6 +11,7 @@
 
 #include "h2k.h"
 #include "validate.h"
+#include "windows.h"
 
 static char *
 qemu_last_line (struct run *r)
@@ -118,7 +119,9 @@ run_record (struct run *r, const char *reason, const char *net_status)
       h2k_json_set (v, "not_checked", json_object_get (r->net.not_checked)) == -1 ||
       h2k_json_set (v, "console_tail", console_tail_json (&r->con)) == -1 ||
       h2k_json_set (v, "warnings", json_object_get (r->warnings)) == -1 ||
-      (r->kept_log && h2k_json_set_string (v, "serial_log", r->kept_log) == -1))
+      (r->kept_log && h2k_json_set_string (v, "serial_log", r->kept_log) == -1) ||
+      (r->o->keep_tmpdir && h2k_json_set_string (v, "tmpdir", r->tmpdir) == -1) ||
+      windows_record (r, v, reason) == -1)
     return -1;
   return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "h2k.h"
 #include "validate.h"
+#include "windows.h"
 
 
 int
@@ -170,6 +171,9 @@ boot (struct run *r)
   const char *reason, *net_status;
   int ret;
 
+  /* Windows two-phase: phase 1 first (nothing otherwise). */
+  if (windows_first_phase (r) == -1)
+    return -1;
   if (run_make_overlays (r) == -1 || run_offline (r) == -1)
     return -1;
   if (r->offline_failure)
@@ -215,6 +219,7 @@ free_run (struct run *r)
   run_close_sockets (r);
   if (r->serial_fd >= 0)
     close (r->serial_fd);
+  windows_free (r);
   run_remove_tmpdir (r);
   for (size_t i = 0; r->disks && i < r->cfg.n_disks; ++i)
     free (r->disks[i].overlay);
@@ -251,8 +256,8 @@ validate_run (json_object *m, const struct validate_opts *o)
     goto out;
   if (h2k_verbose)
     r.con.echo = echo_line;
-  if (plan_disks (&r) == -1 || plan_vm (&r) == -1 ||
-      net_plan_build (m, "<stdin>", &r.net) == -1)
+  if (plan_disks (&r) == -1 || windows_prepare (&r) == -1 || plan_vm (&r) == -1 ||
+      windows_configure (&r) == -1 || net_plan_build (m, "<stdin>", &r.net) == -1)
     goto out;
   r.cfg.net = &r.net;
   for (size_t i = 0; i < json_object_array_length (r.net.warnings); ++i)
@@ -265,6 +270,8 @@ validate_run (json_object *m, const struct validate_opts *o)
     CLEANUP_FREE char *cmd = h2k_argv_to_string ((const char *const *) r.argv);
     h2k_info ("%s%s", o->dry_run ? "would run: " : "", cmd ? cmd : "?");
   }
+  if (o->dry_run && windows_dry_run (&r) == -1)
+    goto out;
   ret = o->dry_run ? 0 : boot (&r);
  out:
   free_run (&r);

@@ -62,6 +62,10 @@ run_remove_tmpdir (struct run *r)
 {
   if (r->tmpdir == NULL)
     return;
+  if (r->o->keep_tmpdir) {
+    h2k_info ("kept %s (--keep-tmpdir)", r->tmpdir);
+    return;
+  }
   for (size_t i = 0; r->disks && i < r->cfg.n_disks; ++i)
     if (r->disks[i].overlay)
       unlink (r->disks[i].overlay);
@@ -81,7 +85,8 @@ run_make_overlays (struct run *r)
     CLEANUP_RUN_RESULT struct h2k_run_result res = { 0 };
     const char *argv[] = {
       "qemu-img", "create", "-q", "-f", "qcow2",
-      "-F", h2k_qemu_format (d->format), "-b", d->path, d->overlay, NULL
+      "-F", d->base ? "qcow2" : h2k_qemu_format (d->format),
+      "-b", d->base ? d->base : d->path, d->overlay, NULL
     };
     if (h2k_run_ok (argv, 0, &res) == -1)
       return -1;
@@ -121,6 +126,12 @@ run_copy_file (const char *src, const char *dst)
 int
 run_keep_serial_log (struct run *r)
 {
+  return run_keep_log_as (r, r->serial_log, SERIAL_LOG_NAME, &r->kept_log);
+}
+
+int
+run_keep_log_as (struct run *r, const char *log, const char *name, char **kept)
+{
   const char *workdir = h2k_json_get_string (r->m, "workdir");
   struct h2k_publish p CLEANUP_PUBLISH = H2K_PUBLISH_INIT;
   CLEANUP_CLOSE int in = -1;
@@ -131,12 +142,12 @@ run_keep_serial_log (struct run *r)
     h2k_debug ("no workdir: the serial log is not kept");
     return 0;
   }
-  if ((r->kept_log = h2k_path_join (workdir, SERIAL_LOG_NAME)) == NULL ||
-      h2k_mkdir_p (workdir) == -1 || h2k_publish_begin (r->kept_log, &p) == -1)
+  if ((*kept = h2k_path_join (workdir, name)) == NULL ||
+      h2k_mkdir_p (workdir) == -1 || h2k_publish_begin (*kept, &p) == -1)
     return -1;
-  in = open (r->serial_log, O_RDONLY | O_CLOEXEC);
+  in = open (log, O_RDONLY | O_CLOEXEC);
   if (in == -1) {
-    h2k_error ("%s: %m", r->serial_log);
+    h2k_error ("%s: %m", log);
     return -1;
   }
   while ((n = read (in, buf, sizeof buf)) > 0)
@@ -145,7 +156,7 @@ run_keep_serial_log (struct run *r)
       return -1;
     }
   if (n == -1) {
-    h2k_error ("%s: %m", r->serial_log);
+    h2k_error ("%s: %m", log);
     return -1;
   }
   return h2k_publish_commit (&p);

@@ -10,6 +10,9 @@
  * (console.c, beacon.c) and its network (netcheck.c, with frame.c
  * building and parsing the Ethernet frames) in watch.c, then judges and
  * records the evidence in the manifest's "validation" object (record.c).
+ * Windows guests (windows.h): the storage checks and the beacon in the
+ * same launch (windows.c, windows-hive.c, windows-setup.c), the boot
+ * phases (windows-boot.c), the beacon's ipconfig (windows-ipconfig.c).
  */
 #ifndef H2K_VALIDATE_H
 #define H2K_VALIDATE_H
@@ -30,6 +33,7 @@
 struct validate_opts {
   const char *machine;          /* q35 (default) or pc */
   const char *bus;              /* virtio-blk (default), virtio-scsi, sata */
+  int bus_set;                  /* --bus was given */
   int memory_cap;               /* MiB */
   double timeout;               /* seconds to the login prompt; 0: default */
   double net_timeout;           /* seconds after it for the network proof */
@@ -37,6 +41,7 @@ struct validate_opts {
   const char *kernel, *initrd, *append;   /* direct kernel boot */
   const char *signal;           /* beacon (default) or login */
   int no_offline;               /* --no-offline-checks */
+  int keep_tmpdir;              /* --keep-tmpdir: for a post-mortem */
   int dry_run;
 };
 
@@ -289,6 +294,9 @@ struct qemu_disk {
   const char *path;             /* the image we boot (never written) */
   const char *format;           /* our format name */
   char *overlay;                /* our throwaway qcow2 overlay */
+  char *base;                   /* or NULL: the earlier phase's overlay
+                                   the overlay is backed by (Windows
+                                   two-phase) */
 };
 
 struct qemu_cfg {
@@ -302,6 +310,9 @@ struct qemu_cfg {
   size_t n_disks;
   const struct net_plan *net;
   const char *kernel, *initrd, *append;
+  const char *scratch;          /* a blank qcow2 disk, not booted, or NULL */
+  const char *scratch_bus;      /* virtio-blk or virtio-scsi */
+  int allow_reboot;             /* no -no-reboot (Windows) */
 };
 
 /* The QEMU command line, NULL-terminated; caller frees with
@@ -349,6 +360,9 @@ struct run {
   double signal_seconds;
   int signaled;                 /* the signal came (before any failure) */
   double login_seconds;         /* when a login prompt appeared, or 0 */
+  struct win_plan *win;         /* a Windows guest (windows.h), or NULL */
+  int win_phase;                /* the phase being booted, from 1 */
+  json_object *phases;          /* validation.phases[] so far */
 };
 
 /* Add a warning to the validation (and print it).  -1 reported. */
@@ -370,6 +384,11 @@ int run_copy_file (const char *src, const char *dst);
  * nothing without a workdir.  -1 reported.
  */
 int run_keep_serial_log (struct run *r);
+/* Publish LOG as WORKDIR/NAME, *KEPT its path (caller frees); nothing
+ * without a workdir.  -1 reported.
+ */
+int run_keep_log_as (struct run *r, const char *log, const char *name,
+                     char **kept);
 
 /* watch.c ----------------------------------------------------------------- */
 

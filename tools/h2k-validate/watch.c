@@ -95,9 +95,9 @@ run_start_qemu (struct run *r)
     h2k_error ("%s: %m", r->qemu_out);
     return -1;
   }
-  r->serial_fd = open (r->serial_log, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  r->serial_fd = open (r->cfg.serial_log, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   if (r->serial_fd == -1) {
-    h2k_error ("%s: %m", r->serial_log);
+    h2k_error ("%s: %m", r->cfg.serial_log);
     close (out);
     return -1;
   }
@@ -178,7 +178,7 @@ read_serial (struct run *r)
     if (console_feed (&r->con, buf, (size_t) n) == -1)
       return -1;
   if (n == -1) {
-    h2k_error ("%s: %m", r->serial_log);
+    h2k_error ("%s: %m", r->cfg.serial_log);
     return -1;
   }
   return 0;
