@@ -121,11 +121,14 @@ static const struct h2k_config_key fix_linux_keys[] = {
 };
 
 static const char *const storage_drivers[] = { "viostor", "vioscsi", NULL };
+static const char *const boot_strategies[] = { "single", "two-phase", NULL };
 
 static const struct h2k_config_key fix_windows_keys[] = {
   STRING ("virtio-win", "the virtio-win drivers: a directory or the ISO"),
   CHOICE ("storage", storage_drivers, "viostor (virtio-blk) or vioscsi (virtio-scsi)"),
-  BOOLEAN ("keep-hypervisor-tools", "do not disable the VMware drivers and services"),
+  BOOLEAN ("keep-hypervisor-tools",
+           "do not disable other hypervisors' drivers nor uninstall their tools"),
+  CHOICE ("boot-strategy", boot_strategies, "single or two-phase"),
   END
 };
 

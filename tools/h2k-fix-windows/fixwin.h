@@ -44,19 +44,98 @@ int win_os_folders (const struct win_id *w, const char **out,
 int win_find_driver (const char *src, const struct win_id *w, const char *drv,
                      char **local, char **rel);
 
-/* registry.c.  Append to VALUES (a JSON array) every value the SYSTEM
- * hive H lacks or holds with another type or data, for: the boot-start
- * service DRV in each of CONTROL_SETS; CriticalDeviceDatabase entries
- * when CDD; Start=4 for the VMware drivers and services present when
- * VMWARE.  Each element: {key, name, type, value}.  Which list an element
- * goes to is chosen by the caller through SERVICE/CDD/VMW (may be NULL to
- * skip).  -1 reported.
+
+/* ---- inf.c: the facts of a driver package's INF that h2k needs.
+ * Sections, keys and %strings% are matched case-insensitively; ';'
+ * comments, quoted values and line continuations are handled; a UTF-16LE
+ * file (with BOM) is read too.  Strings are UTF-8, %keys% resolved from
+ * [Strings].
  */
+struct inf_model {
+  char *hwid;                   /* as written, e.g. PCI\VEN_1AF4&DEV_1001&... */
+  char *section;                /* the install section it names */
+  char *description;            /* the device description, resolved */
+};
+
+struct inf_info {               /* a string is NULL when the INF lacks it */
+  char *class_name;             /* [Version] Class */
+  char *class_guid;             /* [Version] ClassGuid, upper case, with braces */
+  char *provider;               /* [Version] Provider, resolved */
+  char *catalog;                /* CatalogFile (CatalogFile.NT<arch> first) */
+  int date_month, date_day, date_year;  /* DriverVer date */
+  uint16_t version[4];          /* DriverVer version a.b.c.d */
+  struct inf_model *models;     /* the models sections for ARCH */
+  size_t n_models;
+  char *service;                /* the service the first model's section
+                                   installs with flag 0x2 (its function
+                                   driver), from [SECTION.Services] */
+};
+
+/* Parse the INF file PATH for ARCH (a virtio-win arch folder: x86, amd64,
+ * ARM64; models sections decorated NTx86/NTamd64/NTarm64, with or without
+ * an OS version suffix).  -1 reported in one line naming PATH (and the
+ * line where it applies).
+ *
+ * Models: every [Manufacturer] line's sections decorated for ARCH (all
+ * of them, e.g. NTamd64.6.3 and NTamd64.10.0...16299, hardware IDs
+ * de-duplicated case-insensitively, first kept); if a line has none, its
+ * NT or NT.<version> ones; if none either, on x86 only, the undecorated
+ * section (x64 and ARM64 Windows ignore those).  No models for ARCH is
+ * not an error (n_models 0, service NULL).  [Version] and its DriverVer
+ * are required; a DriverVer without a version leaves 0.0.0.0.  OUT is
+ * zeroed first and on error; inf_info_free accepts it either way.
+ */
+int inf_parse_file (const char *path, const char *arch, struct inf_info *out);
+void inf_info_free (struct inf_info *inf);
+
+/* registry.c: planning and making registry changes on a local copy of a
+ * hive, with hivex.  Each planner appends to VALUES (a JSON array) every
+ * value the hive H lacks or holds with another type or data, as
+ * {key, name, type, value}: key relative to the hive root, name "" for
+ * the default value, type dword, sz, expand_sz, multi_sz (value: array),
+ * binary (value: hex string) or delete (no value).  -1 reported.
+ */
+/* SYSTEM: DRV a boot-start SCSI miniport in each of CONTROL_SETS. */
 int reg_plan_service (hive_h *h, char **control_sets, const char *drv,
                       json_object *values);
+/* SYSTEM: CriticalDeviceDatabase entries binding the virtio PCI ids to
+ * DRV (Windows before 8).
+ */
 int reg_plan_cdd (hive_h *h, char **control_sets, const char *drv,
                   json_object *values);
-int reg_plan_vmware (hive_h *h, char **control_sets, json_object *values);
+/* SYSTEM: Start=4 for the drivers and services of other hypervisors
+ * (hypervisor_services) that are present, except class filters (warned).
+ */
+int reg_plan_leftovers (hive_h *h, char **control_sets, json_object *values);
+/* SYSTEM: delete the StartOverride values of service DRV. */
+int reg_plan_start_override (hive_h *h, char **control_sets, const char *drv,
+                             json_object *values);
+/* SYSTEM: the inbox SATA AHCI driver (storahci, msahci before Windows 8)
+ * boot-start, for phase 1 of the two-phase strategy.
+ */
+int reg_plan_ahci (hive_h *h, char **control_sets, int64_t build,
+                   json_object *values);
+/* SYSTEM (Windows 8 and later): a boot binding of the virtio PCI ids of
+ * INF's models to DRV in the DriverDatabase, under names of our own
+ * (reg_driverdb_inf, reg_driverdb_package) that the first boot deletes
+ * once the real package is installed (reg_driverdb_cleanup gives the
+ * keys and values, under HKLM).  ARCH is the package architecture
+ * (amd64, x86, arm64); OEM_PATH the Windows folder the package is staged
+ * in.
+ */
+int reg_plan_driverdb (hive_h *h, const char *drv, const char *arch,
+                       const struct inf_info *inf, const char *oem_path,
+                       json_object *values);
+char *reg_driverdb_inf (const char *drv);
+char *reg_driverdb_package (const char *drv, const char *arch);
+json_object *reg_driverdb_cleanup (const char *drv, const char *arch,
+                                   const struct inf_info *inf);
+/* SYSTEM: Setup CmdLine = CMDLINE, SetupType = 2 (the first-boot runner).
+ * Refused when Windows setup is already pending with another command.
+ */
+int reg_plan_setup (hive_h *h, const char *cmdline, json_object *values);
+/* SOFTWARE: DevicePath with each of DIRS (NULL-terminated) appended. */
+int reg_plan_device_path (hive_h *h, char *const *dirs, json_object *values);
 
 /* Set each value of VALUES ({key, name, type, value}) in H (opened for
  * writing), creating keys as needed; append to BEFORE one JSON value per
@@ -68,8 +147,107 @@ int reg_apply (hive_h *h, json_object *values, json_object *before);
 /* {type, value} of value NAME of key KEY, or NULL (json null) if absent. */
 json_object *reg_get (hive_h *h, const char *key, const char *name);
 
-/* The VMware drivers and services we disable. */
-extern const char *const vmware_services[];
+/* The drivers and services of other hypervisors we disable. */
+extern const char *const hypervisor_services[];
+
+/* ---- drivers.c: staging whole driver packages. */
+
+/* The virtio-win driver packages h2k stages, in install order: viostor,
+ * vioscsi, netkvm, balloon, vioser, viorng; NULL-terminated.  (Folder
+ * names in virtio-win differ in case and spelling: NetKVM, Balloon,
+ * vioserial.)
+ */
+extern const char *const win_packages[];
+
+struct win_pkg {
+  char *driver;                 /* "viostor", ... (win_packages) */
+  char *rel_dir;                /* the folder inside SRC it came from */
+  char *local_dir;              /* a local copy of the package's files */
+  char **files;                 /* their names (no .pdb), NULL-terminated */
+  char *inf;                    /* the .inf among them */
+  char **sha256;                /* hex digest of each of FILES, same order */
+};
+
+/* Copy every package of win_packages that SRC (a virtio-win directory or
+ * ISO) holds for W into a new directory under DEST (one subdirectory per
+ * driver).  A package with no folder for W is left out with a warning,
+ * except REQUIRED (the storage driver; NULL: none), which is an error.
+ * *PKGS gets an array of *N packages (free with win_pkgs_free, which does
+ * not remove the files; DEST is the caller's).  -1 reported.
+ *
+ * The folder is the best OS folder (win_os_folders order) holding the
+ * driver's INF (DRIVER.inf, or a single .inf), in either layout, the
+ * per-driver one preferred: DRV/OS/ARCH/ (every file but *.pdb) or
+ * ARCH/OS/ (arch i386 for x86; this folder holds several drivers, so
+ * only the files named DRIVER* and WdfCoInstaller*).  FILES are sorted
+ * by name (bytes).  An ISO is read once, as a stream.
+ */
+int win_stage_packages (const char *src, const struct win_id *w,
+                        const char *required, const char *dest,
+                        struct win_pkg **pkgs, size_t *n);
+void win_pkgs_free (struct win_pkg *pkgs, size_t n);
+
+/* The qemu-guest-agent MSI for W's architecture in SRC
+ * (guest-agent/qemu-ga-x86_64.msi, guest-agent/qemu-ga-i386.msi),
+ * copied to DEST/NAME: 1 and *LOCAL set (caller frees), 0 when SRC has
+ * none, -1 reported.
+ */
+int win_find_qemu_ga (const char *src, const struct win_id *w,
+                      const char *dest, char **local);
+
+/* ---- firstboot.c: the first-boot runner and its steps.
+ *
+ * The runner, FB_DIR\firstboot.cmd, is started by Windows before the
+ * logon screen as LocalSystem through HKLM\SYSTEM\Setup (CmdLine,
+ * SetupType=2).  It runs each FB_DIR\steps\*.cmd in name order, once
+ * (a marker in FB_DIR\done), logging to FB_DIR\firstboot.log; exit 0 or
+ * 3010 is success (3010: reboot needed); a step that fails is retried at
+ * the next boot, at most FB_MAX_TRIES times; when a reboot is needed it
+ * reboots and goes on at the next boot; when every step is done or has
+ * given up it sets SetupType=0 and CmdLine="" and deletes itself.  With
+ * POWEROFF (two-phase strategy, phase 1) it powers the guest off at the
+ * end instead of going on to the logon screen.
+ *
+ * Every function returns a new ASCII text with CRLF line ends (caller
+ * frees), or NULL reported (a value that cannot be written safely into a
+ * .cmd file, such as one holding % " & | < > ^ or a non-ASCII byte, is
+ * refused naming it).  DIR is the Windows path of FB_DIR, e.g.
+ * C:\h2k\firstboot.
+ */
+#define FB_MAX_TRIES 3
+char *fb_runner (const char *dir, int poweroff);
+
+/* Install and bind each INF of INFS (Windows paths, NULL-terminated) with
+ * pnputil: the syntax of the guest's build (BUILD).
+ */
+char *fb_step_pnputil (int64_t build, char *const *infs);
+
+/* Delete registry keys and values: KEYS is a JSON array of {key, name}
+ * (key under HKLM, e.g. SYSTEM\DriverDatabase\...; name absent: the whole
+ * key).  Run only when the step ONLY_IF_DONE (a step file name) is done,
+ * so that temporary boot bindings go once the real package is installed.
+ */
+char *fb_step_reg_delete (json_object *keys, const char *only_if_done);
+
+/* Uninstall the MSI product PRODUCT_CODE ({GUID}) named NAME, quietly,
+ * without reboot, logging to LOG (Windows path); 0, 3010 and 1605 (not
+ * installed) are success.
+ */
+char *fb_step_msi_uninstall (const char *product_code, const char *name,
+                             const char *log);
+
+/* Install the MSI at MSI (Windows path) quietly, logging to LOG. */
+char *fb_step_msi_install (const char *msi, const char *log);
+
+/* Re-apply static network settings: IFACES is a JSON array of
+ * {mac ("aa:bb:cc:dd:ee:ff"), addresses[], netmasks[], gateways[], dns[],
+ * ipv6_addresses[] ("addr/prefix"), ipv6_gateways[], old_guid
+ * ("{...}": the source adapter's Tcpip interface, whose static settings
+ * are cleared so the ghost adapter does not hold the address)}.  For
+ * each, wait for the adapter with that MAC to appear, then set its
+ * addresses, gateways and DNS servers with netsh.
+ */
+char *fb_step_network (json_object *ifaces);
 
 /* fix.c: the run on the guest (main.c parses options). */
 struct fixwin_opts {
@@ -77,6 +255,7 @@ struct fixwin_opts {
   int keep_tools;               /* --keep-hypervisor-tools */
   const char *virtio_win;       /* --virtio-win DIR|ISO */
   const char *storage;          /* viostor or vioscsi */
+  int two_phase;                /* --boot-strategy two-phase */
 };
 
 /* Check M, plan, and (unless dry-run) apply.  *FIRST gets the index of

@@ -10,29 +10,34 @@
 #include "h2k.h"
 #include "fixwin.h"
 
-enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_VIRTIO_WIN, OPT_STORAGE };
+enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_VIRTIO_WIN, OPT_STORAGE, OPT_STRATEGY };
 
 static void
 usage (FILE *fp, int status)
 {
   fprintf (fp,
            "Usage: %s [OPTIONS] --virtio-win DIR|ISO < manifest.json > manifest.json\n"
-           "Plan, then make, the changes a Windows guest (before Windows 8) needs\n"
-           "to boot on KVM from a virtio disk: the virtio storage driver copied\n"
-           "into System32\\drivers and registered to start at boot in every\n"
-           "control set, CriticalDeviceDatabase entries for the virtio PCI ids,\n"
-           "the VMware drivers and services disabled.  Works on the overlays\n"
-           "h2k-inspect made; every edited hive and file is backed up in the\n"
-           "guest under " BACKUP_DIR_WIN ".\n"
+           "Plan, then make, the changes a Windows guest needs to boot on KVM\n"
+           "from a virtio disk: the virtio storage driver registered to start at\n"
+           "boot in every control set and bound to the virtio PCI ids\n"
+           "(CriticalDeviceDatabase before Windows 8, DriverDatabase after), the\n"
+           "virtio-win packages staged for pnputil at first boot, a first-boot\n"
+           "runner (drivers, hypervisor tools removal, static addresses by MAC),\n"
+           "other hypervisors' drivers disabled, the BCD backed up.  Works on the\n"
+           "overlays h2k-inspect made; every edited hive and file is backed up in\n"
+           "the guest under " BACKUP_DIR_WIN ".\n"
            "\n"
            "Options:\n"
            "      --virtio-win=DIR|ISO the virtio-win drivers: a directory or the ISO\n"
            "                           (read with libarchive, never mounted)\n"
            "      --storage=DRV        viostor (virtio-blk, the default) or vioscsi\n"
            "                           (virtio-scsi)\n"
+           "      --boot-strategy=S    single (default: boot-start registration) or\n"
+           "                           two-phase (boot 1 on SATA installs the drivers)\n"
            "  -n, --dry-run            plan only: record and print the plan\n"
            "      --keep-hypervisor-tools\n"
-           "                           do not disable the VMware drivers and services\n"
+           "                           do not disable other hypervisors' drivers and\n"
+           "                           services nor uninstall their tools\n"
            H2K_COMMON_HELP
            "\n"
            "See h2k-fix-windows(1) and h2k-manifest(5).\n",
@@ -49,6 +54,7 @@ main (int argc, char **argv)
     { "keep-hypervisor-tools", no_argument, NULL, OPT_KEEP_TOOLS },
     { "virtio-win", required_argument, NULL, OPT_VIRTIO_WIN },
     { "storage", required_argument, NULL, OPT_STORAGE },
+    { "boot-strategy", required_argument, NULL, OPT_STRATEGY },
     { NULL }
   };
   static struct h2k_tool tool;
@@ -79,6 +85,13 @@ main (int argc, char **argv)
         return H2K_EXIT_USAGE;
       }
       o.storage = optarg;
+      break;
+    case OPT_STRATEGY:
+      if (strcmp (optarg, "single") != 0 && strcmp (optarg, "two-phase") != 0) {
+        h2k_error ("--boot-strategy: \"%s\": expected single or two-phase", optarg);
+        return H2K_EXIT_USAGE;
+      }
+      o.two_phase = strcmp (optarg, "two-phase") == 0;
       break;
     default:
       usage (stderr, H2K_EXIT_USAGE);

@@ -162,7 +162,7 @@ plan_all (const char *path, char **csets, const char *drv, json_object **out)
   json_object *v = json_object_new_array ();
 
   if (h == NULL || reg_plan_service (h, csets, drv, v) == -1 ||
-      reg_plan_cdd (h, csets, drv, v) == -1 || reg_plan_vmware (h, csets, v) == -1)
+      reg_plan_cdd (h, csets, drv, v) == -1 || reg_plan_leftovers (h, csets, v) == -1)
     printf ("# planning failed: %s\n", h2k_first_error ());
   if (h)
     hivex_close (h);
