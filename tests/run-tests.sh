@@ -49,9 +49,9 @@ phase unit
 
 # The files that take minutes (guest builds, boots, appliances), slowest
 # first; the others follow in name order.
-slow_first="images-debian linux-path-chain linux-path-lvm fix-phony
-linux-path-uefi validate linux-path inspect-windows fix-windows report-format
-images-phony batch"
+slow_first="images-debian linux-path-chain linux-path-lvm fix-phony fix-windows
+linux-path-uefi validate validate-windows linux-path inspect-windows
+report-format images-phony batch"
 
 # order FILE...: FILEs, the slow ones first.
 order ()

@@ -16,7 +16,8 @@
 #     (inspection reads the architecture from it);
 #   - BIOS: MBR; bootmgr and Boot/BCD on the system partition.
 #     UEFI: GPT with ESP (EFI/Microsoft/Boot/bootmgfw.efi, a small EFI PE,
-#     and the corpus' real BCD), MSR and C:;
+#     the corpus' real BCD, and the fallback loader EFI/Boot/bootx64.efi
+#     unless efi_fallback=0), MSR and C:;
 #   - hibernated=1: what Windows 8+ leaves after a Fast Startup shutdown:
 #     a 1 MiB hiberfil.sys at the root of C: whose first 4 bytes are "HIBR"
 #     (ntfs-3g reads the first 4 KiB: "hibr"/"HIBR" means hibernated), and
@@ -53,6 +54,7 @@ release_id=
 mbr_signature=
 esp_guid= msr_guid= c_guid= disk_guid=
 osinfo=
+efi_fallback=1
 . "$conf"
 
 case "$arch" in
@@ -362,7 +364,8 @@ if [ "$firmware" = bios ]; then
 else
     mkdir -p "$espr/EFI/Microsoft/Boot" "$espr/EFI/Boot" || die "mkdir failed"
     cp "$tmp/boot.efi" "$espr/EFI/Microsoft/Boot/bootmgfw.efi" || die "cp failed"
-    cp "$tmp/boot.efi" "$espr/EFI/Boot/bootx64.efi" || die "cp failed"
+    [ "$efi_fallback" = 0 ] ||
+        cp "$tmp/boot.efi" "$espr/EFI/Boot/bootx64.efi" || die "cp failed"
     cp "$bcd" "$espr/EFI/Microsoft/Boot/BCD" || die "cp failed"
 fi
 
