@@ -148,6 +148,17 @@ h2k_guest_is_dir (guestfs_h *g, const char *path)
 }
 
 char *
+h2k_guest_case_path (guestfs_h *g, const char *path)
+{
+  char *p;
+
+  guestfs_push_error_handler (g, NULL, NULL);
+  p = guestfs_case_sensitive_path (g, path);
+  guestfs_pop_error_handler (g);
+  return p;
+}
+
+char *
 h2k_guest_read_text (guestfs_h *g, const char *path, size_t max)
 {
   char *buf;

@@ -16,5 +16,6 @@
 #include "size.h"
 #include "tool.h"
 #include "util.h"
+#include "winreg.h"
 
 #endif

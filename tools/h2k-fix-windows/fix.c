@@ -32,16 +32,6 @@
 #define FB_DIR H2K_DIR "/firstboot"
 #define FB_STEPS FB_DIR "/steps"
 
-static void
-cleanup_hive (void *ptr)
-{
-  hive_h *h = *(hive_h **) ptr;
-
-  if (h)
-    hivex_close (h);
-}
-#define CLEANUP_HIVE __attribute__((cleanup (cleanup_hive)))
-
 /* A hive we plan on: its path in the guest and its local copies. */
 struct hive {
   const char *name;             /* SYSTEM, SOFTWARE */
@@ -629,7 +619,7 @@ open_hive (struct hive *hv, int flags)
 static int
 plan_system (struct fw *f)
 {
-  CLEANUP_HIVE hive_h *h = NULL;
+  CLEANUP_HIVEX hive_h *h = NULL;
   CLEANUP_FREE char *why = NULL;
   struct hive *s = &f->sys;
 
@@ -668,7 +658,7 @@ plan_system (struct fw *f)
 static int
 plan_software (struct fw *f)
 {
-  CLEANUP_HIVE hive_h *h = NULL;
+  CLEANUP_HIVEX hive_h *h = NULL;
 
   f->sw.path = h2k_json_get_string (f->win, "software_hive");
   if (f->sw.path == NULL) {
@@ -1030,7 +1020,7 @@ record_values (struct fw *f, json_object *item, const char *hive,
 static int
 apply_hive (struct fw *f, struct hive *hv, size_t first)
 {
-  CLEANUP_HIVE hive_h *h = NULL;
+  CLEANUP_HIVEX hive_h *h = NULL;
   CLEANUP_FREE char *before = NULL, *after = NULL, *backup = NULL;
   json_object *last = NULL;
   size_t n = json_object_array_length (f->plan);

@@ -89,7 +89,7 @@ static int
 set_reg_string (json_object *obj, const char *key, hive_h *h,
                 hive_node_h node, const char *name)
 {
-  CLEANUP_FREE char *s = win_get_string (h, node, name);
+  CLEANUP_FREE char *s = h2k_winreg_get_string (h, node, name);
 
   return s ? h2k_json_set_string (obj, key, s) : 0;
 }
@@ -98,7 +98,7 @@ static int
 set_reg_strings (json_object *obj, const char *key, hive_h *h,
                  hive_node_h node, const char *name)
 {
-  CLEANUP_FREE_STRV char **v = win_get_strings (h, node, name);
+  CLEANUP_FREE_STRV char **v = h2k_winreg_get_strings (h, node, name);
   json_object *arr;
 
   if (v == NULL)
@@ -125,10 +125,10 @@ control_sets (hive_h *h, json_object *win)
     { "Current", "current" }, { "Default", "default" },
     { "LastKnownGood", "last_known_good" }, { "Failed", "failed" },
   };
-  hive_node_h sel = win_key (h, hivex_root (h), "Select");
+  hive_node_h sel = h2k_winreg_key (h, hivex_root (h), "Select");
   json_object *cs = h2k_json_ensure_object (win, "control_sets");
   json_object *present = h2k_json_ensure_array (cs, "present");
-  CLEANUP_FREE_STRV char **keys = win_subkeys (h, hivex_root (h));
+  CLEANUP_FREE_STRV char **keys = h2k_winreg_subkeys (h, hivex_root (h));
   char *current = NULL;
 
   if (cs == NULL || present == NULL || keys == NULL)
@@ -137,7 +137,7 @@ control_sets (hive_h *h, json_object *win)
     int64_t n;
     char name[32];
 
-    if (!win_get_dword (h, sel, names[i][0], &n) || n <= 0 || n > 999)
+    if (!h2k_winreg_get_dword (h, sel, names[i][0], &n) || n <= 0 || n > 999)
       continue;
     snprintf (name, sizeof name, "ControlSet%03d", (int) n);
     if (h2k_json_set_string (cs, names[i][1], name) == -1)
@@ -164,8 +164,8 @@ read_service (hive_h *h, hive_node_h svc, const char *name,
 {
   json_object *o = json_object_new_object ();
   int64_t start = -1, type = 0;
-  int has_start = win_get_dword (h, svc, "Start", &start);
-  int has_type = win_get_dword (h, svc, "Type", &type);
+  int has_start = h2k_winreg_get_dword (h, svc, "Start", &start);
+  int has_type = h2k_winreg_get_dword (h, svc, "Type", &type);
   const char *kind = !has_type ? "unknown" : (type & 0x3) ? "driver" : "service";
 
   if (o == NULL || json_object_array_add (arr, o) != 0) {
@@ -181,7 +181,7 @@ read_service (hive_h *h, hive_node_h svc, const char *name,
       h2k_json_set_string (o, "start_mode", has_start ? start_mode (start) : "unknown") == -1 ||
       set_reg_string (o, "image_path", h, svc, "ImagePath") == -1 ||
       set_reg_string (o, "group", h, svc, "Group") == -1 ||
-      (win_key (h, svc, "StartOverride") &&
+      (h2k_winreg_key (h, svc, "StartOverride") &&
        h2k_json_set_bool (o, "start_override", 1) == -1))
     return -1;
   return 0;
@@ -190,13 +190,13 @@ read_service (hive_h *h, hive_node_h svc, const char *name,
 static int
 read_services (hive_h *h, hive_node_h cs, json_object *win)
 {
-  hive_node_h services = win_key (h, cs, "Services");
+  hive_node_h services = h2k_winreg_key (h, cs, "Services");
   json_object *arr = h2k_json_ensure_array (win, "services");
 
   if (arr == NULL)
     return -1;
   for (const struct known_service *k = known_services; k->name; ++k) {
-    hive_node_h svc = services ? win_key (h, services, k->name) : 0;
+    hive_node_h svc = services ? h2k_winreg_key (h, services, k->name) : 0;
     CLEANUP_FREE char *real = svc ? hivex_node_name (h, svc) : NULL;
 
     if (svc && read_service (h, svc, real ? real : k->name, k->hypervisor, arr) == -1)
@@ -208,13 +208,13 @@ read_services (hive_h *h, hive_node_h cs, json_object *win)
 static int
 read_antivirus (hive_h *h, hive_node_h cs, json_object *win)
 {
-  hive_node_h services = win_key (h, cs, "Services");
+  hive_node_h services = h2k_winreg_key (h, cs, "Services");
   json_object *arr = h2k_json_ensure_array (win, "antivirus");
 
   if (arr == NULL)
     return -1;
   for (const struct known_av *k = known_av; services && k->service; ++k) {
-    hive_node_h svc = win_key (h, services, k->service);
+    hive_node_h svc = h2k_winreg_key (h, services, k->service);
     json_object *o;
     int64_t start = -1;
 
@@ -226,7 +226,7 @@ read_antivirus (hive_h *h, hive_node_h cs, json_object *win)
       h2k_error ("out of memory");
       return -1;
     }
-    win_get_dword (h, svc, "Start", &start);
+    h2k_winreg_get_dword (h, svc, "Start", &start);
     if (h2k_json_set_string (o, "service", k->service) == -1 ||
         h2k_json_set_string (o, "product", k->product) == -1 ||
         h2k_json_set_bool (o, "builtin", k->builtin) == -1 ||
@@ -283,30 +283,32 @@ set_mac (json_object *iface, const char *mac, const char *source)
 static int
 read_adapter (hive_h *h, hive_node_h cs, const char *guid, json_object *iface)
 {
-  hive_node_h cls = win_key (h, cs, "Control\\Class\\" NET_CLASS);
-  CLEANUP_FREE_STRV char **keys = cls ? win_subkeys (h, cls) : NULL;
+  hive_node_h cls = h2k_winreg_key (h, cs, "Control\\Class\\" NET_CLASS);
+  CLEANUP_FREE_STRV char **keys = cls ? h2k_winreg_subkeys (h, cls) : NULL;
   char mac[18];
 
   if (cls && keys == NULL)
     return -1;
   for (size_t i = 0; keys && keys[i]; ++i) {
-    hive_node_h a = win_key (h, cls, keys[i]);
-    CLEANUP_FREE char *id = win_get_string (h, a, "NetCfgInstanceId");
+    hive_node_h a = h2k_winreg_key (h, cls, keys[i]);
+    CLEANUP_FREE char *id = h2k_winreg_get_string (h, a, "NetCfgInstanceId");
     CLEANUP_FREE char *inst = NULL, *na = NULL, *conn_path = NULL;
     json_object *ad;
 
     if (id == NULL || strcasecmp (id, guid) != 0)
       continue;
-    inst = win_get_string (h, a, "DeviceInstanceID");
-    na = win_get_string (h, a, "NetworkAddress");
+    inst = h2k_winreg_get_string (h, a, "DeviceInstanceID");
+    na = h2k_winreg_get_string (h, a, "NetworkAddress");
     if (asprintf (&conn_path, "Control\\Network\\" NET_CLASS "\\%s\\Connection", id) == -1 ||
         (ad = h2k_json_ensure_object (iface, "adapter")) == NULL ||
         h2k_json_set_string (ad, "class_key", keys[i]) == -1 ||
         set_reg_string (ad, "description", h, a, "DriverDesc") == -1 ||
         (inst && h2k_json_set_string (ad, "device_instance_id", inst) == -1) ||
-        set_reg_string (ad, "service", h, win_key (h, win_key (h, cs, "Enum"), inst ? inst : ""),
-                        "Service") == -1 ||
-        set_reg_string (ad, "connection_name", h, win_key (h, cs, conn_path), "Name") == -1)
+        set_reg_string (ad, "service", h,
+                        h2k_winreg_key (h, h2k_winreg_key (h, cs, "Enum"),
+                                        inst ? inst : ""), "Service") == -1 ||
+        set_reg_string (ad, "connection_name", h,
+                        h2k_winreg_key (h, cs, conn_path), "Name") == -1)
       return -1;
     if (mac_from_network_address (na, mac))
       return set_mac (iface, mac, "NetworkAddress");
@@ -332,12 +334,12 @@ static int
 read_interface (hive_h *h, hive_node_h cs, hive_node_h ifs, const char *guid,
                 json_object *arr)
 {
-  hive_node_h k = win_key (h, ifs, guid);
-  hive_node_h k6 = win_key (h, cs, "Services\\Tcpip6\\Parameters\\Interfaces");
+  hive_node_h k = h2k_winreg_key (h, ifs, guid);
+  hive_node_h k6 = h2k_winreg_key (h, cs, "Services\\Tcpip6\\Parameters\\Interfaces");
   json_object *o, *ipv4;
   int64_t dhcp;
 
-  if (!win_get_dword (h, k, "EnableDHCP", &dhcp))
+  if (!h2k_winreg_get_dword (h, k, "EnableDHCP", &dhcp))
     return 0;                   /* an unused interface key */
   o = json_object_new_object ();
   if (o == NULL || json_object_array_add (arr, o) != 0) {
@@ -352,7 +354,8 @@ read_interface (hive_h *h, hive_node_h cs, hive_node_h ifs, const char *guid,
       set_reg_strings (ipv4, "netmasks", h, k, "SubnetMask") == -1 ||
       set_reg_strings (ipv4, "gateways", h, k, "DefaultGateway") == -1 ||
       set_reg_strings (o, "dns", h, k, "NameServer") == -1 ||
-      set_reg_strings (o, "ipv6_dns", h, k6 ? win_key (h, k6, guid) : 0, "NameServer") == -1 ||
+      set_reg_strings (o, "ipv6_dns", h, k6 ? h2k_winreg_key (h, k6, guid) : 0,
+                       "NameServer") == -1 ||
       set_reg_string (o, "domain", h, k, "Domain") == -1 ||
       h2k_json_set_bool (o, "static", dhcp == 0 && has_address (ipv4)) == -1)
     return -1;
@@ -362,8 +365,8 @@ read_interface (hive_h *h, hive_node_h cs, hive_node_h ifs, const char *guid,
 static int
 read_network (hive_h *h, hive_node_h cs, json_object *win)
 {
-  hive_node_h ifs = win_key (h, cs, "Services\\Tcpip\\Parameters\\Interfaces");
-  CLEANUP_FREE_STRV char **guids = ifs ? win_subkeys (h, ifs) : NULL;
+  hive_node_h ifs = h2k_winreg_key (h, cs, "Services\\Tcpip\\Parameters\\Interfaces");
+  CLEANUP_FREE_STRV char **guids = ifs ? h2k_winreg_subkeys (h, ifs) : NULL;
   json_object *net = h2k_json_ensure_object (win, "network");
   json_object *arr = h2k_json_ensure_array (net, "interfaces");
 
@@ -394,7 +397,7 @@ win_read_system (hive_h *h, json_object *win)
 {
   CLEANUP_FREE char *csname = control_sets (h, win);
   CLEANUP_FREE char *pa = NULL;
-  hive_node_h cs = csname ? win_key (h, hivex_root (h), csname) : 0;
+  hive_node_h cs = csname ? h2k_winreg_key (h, hivex_root (h), csname) : 0;
   json_object *hib = h2k_json_ensure_object (win, "hibernation");
   json_object *bl = h2k_json_ensure_object (win, "bitlocker");
   int64_t v;
@@ -405,18 +408,21 @@ win_read_system (hive_h *h, json_object *win)
     h2k_error ("SYSTEM hive: Select\\Current names %s, which is missing", csname);
     return -1;
   }
-  pa = win_get_string (h, win_key (h, cs, "Control\\Session Manager\\Environment"),
-                       "PROCESSOR_ARCHITECTURE");
+  pa = h2k_winreg_get_string (h, h2k_winreg_key (h, cs, "Control\\Session Manager\\"
+                                                 "Environment"),
+                              "PROCESSOR_ARCHITECTURE");
   if ((pa && h2k_json_set_string (win, "arch", arch_name (pa)) == -1) ||
       h2k_json_set_bool (win, "critical_device_database",
-                         win_key (h, cs, "Control\\CriticalDeviceDatabase") != 0) == -1 ||
-      h2k_json_set_bool (win, "driver_database", win_key (h, hivex_root (h), "DriverDatabase") != 0) == -1)
+                         h2k_winreg_key (h, cs, "Control\\CriticalDeviceDatabase") != 0) == -1 ||
+      h2k_json_set_bool (win, "driver_database",
+                         h2k_winreg_key (h, hivex_root (h), "DriverDatabase") != 0) == -1)
     return -1;
-  if (win_get_dword (h, win_key (h, cs, "Control\\Session Manager\\Power"),
-                     "HiberbootEnabled", &v) &&
+  if (h2k_winreg_get_dword (h, h2k_winreg_key (h, cs, "Control\\Session Manager\\Power"),
+                            "HiberbootEnabled", &v) &&
       h2k_json_set_bool (hib, "fast_startup", v != 0) == -1)
     return -1;
-  if (win_get_dword (h, win_key (h, cs, "Control\\BitLockerStatus"), "BootStatus", &v) &&
+  if (h2k_winreg_get_dword (h, h2k_winreg_key (h, cs, "Control\\BitLockerStatus"),
+                            "BootStatus", &v) &&
       h2k_json_set_int (bl, "boot_status", v) == -1)
     return -1;
   if (read_services (h, cs, win) == -1 ||
@@ -431,17 +437,18 @@ win_read_system (hive_h *h, json_object *win)
 static int
 read_version (hive_h *h, json_object *win)
 {
-  hive_node_h cv = win_key (h, hivex_root (h), "Microsoft\\Windows NT\\CurrentVersion");
-  CLEANUP_FREE char *build = win_get_string (h, cv, "CurrentBuildNumber");
-  CLEANUP_FREE char *ver = win_get_string (h, cv, "CurrentVersion");
+  hive_node_h cv = h2k_winreg_key (h, hivex_root (h),
+                                   "Microsoft\\Windows NT\\CurrentVersion");
+  CLEANUP_FREE char *build = h2k_winreg_get_string (h, cv, "CurrentBuildNumber");
+  CLEANUP_FREE char *ver = h2k_winreg_get_string (h, cv, "CurrentVersion");
   int64_t major, minor;
   char buf[32];
 
   if (cv == 0)
     return 0;
   /* Windows 10 and later keep CurrentVersion at "6.3" for old programs. */
-  if (win_get_dword (h, cv, "CurrentMajorVersionNumber", &major) &&
-      win_get_dword (h, cv, "CurrentMinorVersionNumber", &minor)) {
+  if (h2k_winreg_get_dword (h, cv, "CurrentMajorVersionNumber", &major) &&
+      h2k_winreg_get_dword (h, cv, "CurrentMinorVersionNumber", &minor)) {
     snprintf (buf, sizeof buf, "%d.%d", (int) major, (int) minor);
     if (h2k_json_set_string (win, "version", buf) == -1)
       return -1;
@@ -471,7 +478,8 @@ read_device_install_policy (hive_h *h, json_object *win)
     "DenyDeviceClasses", "DenyInstanceIDs", "AllowAdminInstall",
     "AllowDeviceIDs", "AllowDeviceClasses", "AllowInstanceIDs", NULL
   };
-  hive_node_h r = win_key (h, hivex_root (h), "Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions");
+  hive_node_h r = h2k_winreg_key (h, hivex_root (h), "Policies\\Microsoft\\Windows\\"
+                                  "DeviceInstall\\Restrictions");
   json_object *o;
 
   if (r == 0)
@@ -481,7 +489,8 @@ read_device_install_policy (hive_h *h, json_object *win)
     return -1;
   for (size_t i = 0; names[i]; ++i) {
     int64_t v;
-    if (win_get_dword (h, r, names[i], &v) && h2k_json_set_int (o, names[i], v) == -1)
+    if (h2k_winreg_get_dword (h, r, names[i], &v) &&
+        h2k_json_set_int (o, names[i], v) == -1)
       return -1;
   }
   return 0;
@@ -495,8 +504,9 @@ read_uninstall (hive_h *h, json_object *win)
     "VMware Tools", "Oracle VM VirtualBox Guest Additions",
     "Citrix XenServer", "XenServer VM Tools", "Citrix Hypervisor", NULL
   };
-  hive_node_h u = win_key (h, hivex_root (h), "Microsoft\\Windows\\CurrentVersion\\Uninstall");
-  CLEANUP_FREE_STRV char **keys = u ? win_subkeys (h, u) : NULL;
+  hive_node_h u = h2k_winreg_key (h, hivex_root (h),
+                                  "Microsoft\\Windows\\CurrentVersion\\Uninstall");
+  CLEANUP_FREE_STRV char **keys = u ? h2k_winreg_subkeys (h, u) : NULL;
   json_object *arr;
 
   if (u == 0)
@@ -504,8 +514,8 @@ read_uninstall (hive_h *h, json_object *win)
   if (keys == NULL || (arr = h2k_json_ensure_array (win, "tools_uninstall")) == NULL)
     return -1;
   for (size_t i = 0; keys[i]; ++i) {
-    hive_node_h k = win_key (h, u, keys[i]);
-    CLEANUP_FREE char *dn = win_get_string (h, k, "DisplayName");
+    hive_node_h k = h2k_winreg_key (h, u, keys[i]);
+    CLEANUP_FREE char *dn = h2k_winreg_get_string (h, k, "DisplayName");
     json_object *o;
     size_t j;
 
@@ -536,7 +546,8 @@ win_read_software (hive_h *h, json_object *win)
   if (bl == NULL ||
       read_version (h, win) == -1 ||
       read_device_install_policy (h, win) == -1 ||
-      h2k_json_set_bool (bl, "policy", win_key (h, hivex_root (h), "Policies\\Microsoft\\FVE") != 0) == -1 ||
+      h2k_json_set_bool (bl, "policy",
+                         h2k_winreg_key (h, hivex_root (h), "Policies\\Microsoft\\FVE") != 0) == -1 ||
       read_uninstall (h, win) == -1)
     return -1;
   return 0;

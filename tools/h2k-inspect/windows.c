@@ -56,7 +56,8 @@ fetch_hive (guestfs_h *g, struct hive_dir *d, int i, const char *remote,
   if (guestfs_download (g, remote, d->files[i]) == -1)
     return NULL;
   h2k_debug ("%s -> %s", remote, d->files[i]);
-  return win_hive_open (d->files[i], remote);
+  return h2k_winreg_open (d->files[i], remote,
+                          h2k_verbose ? HIVEX_OPEN_VERBOSE : 0);
 }
 
 static int
@@ -65,8 +66,8 @@ read_hives (guestfs_h *g, const char *root, json_object *win)
   __attribute__((cleanup (hive_dir_cleanup))) struct hive_dir d = { "", { NULL, NULL } };
   CLEANUP_FREE char *sys_path = guestfs_inspect_get_windows_system_hive (g, root);
   CLEANUP_FREE char *sw_path = guestfs_inspect_get_windows_software_hive (g, root);
-  CLEANUP_HIVE hive_h *sys = NULL;
-  CLEANUP_HIVE hive_h *sw = NULL;
+  CLEANUP_HIVEX hive_h *sys = NULL;
+  CLEANUP_HIVEX hive_h *sw = NULL;
   const char *tmp = getenv ("TMPDIR");
 
   if (sys_path == NULL || sw_path == NULL)
@@ -94,11 +95,8 @@ read_hives (guestfs_h *g, const char *root, json_object *win)
 static char *
 real_path (guestfs_h *g, const char *path)
 {
-  char *p;
+  char *p = h2k_guest_case_path (g, path);
 
-  guestfs_push_error_handler (g, NULL, NULL);
-  p = guestfs_case_sensitive_path (g, path);
-  guestfs_pop_error_handler (g);
   if (p && !h2k_guest_is_file (g, p)) {
     free (p);
     p = NULL;

@@ -157,8 +157,8 @@ beacon_feed_line (struct beacon *b, const char *line)
 
 /* Reported interfaces ---------------------------------------------------- */
 
-static json_object *
-new_iface (json_object *arr, const char *name, const char *state)
+json_object *
+beacon_new_iface (json_object *arr, const char *name, const char *state)
 {
   json_object *o = json_object_new_object ();
 
@@ -173,8 +173,8 @@ new_iface (json_object *arr, const char *name, const char *state)
   return o;
 }
 
-static int
-add_address (json_object *iface, const char *addr)
+int
+beacon_add_address (json_object *iface, const char *addr)
 {
   json_object *a = h2k_json_get_array (iface, "addresses");
   json_object *s = json_object_new_string (addr);
@@ -213,11 +213,11 @@ beacon_parse_ip_br_line (const char *line, json_object *arr)
     return 0;                   /* a blank line */
   if (!word (line, &pos, state, sizeof state))
     state[0] = '\0';
-  iface = new_iface (arr, name, state[0] ? state : NULL);
+  iface = beacon_new_iface (arr, name, state[0] ? state : NULL);
   if (iface == NULL)
     return -1;
   while (word (line, &pos, addr, sizeof addr))
-    if (add_address (iface, addr) == -1)
+    if (beacon_add_address (iface, addr) == -1)
       return -1;
   return 0;
 }
@@ -254,20 +254,21 @@ parse_ip_addr (char **lines, json_object *arr)
         if (!word (l, &sp, state, sizeof state))
           state[0] = '\0';
       }
-      iface = new_iface (arr, w2, state[0] ? state : NULL);
+      iface = beacon_new_iface (arr, w2, state[0] ? state : NULL);
       if (iface == NULL)
         return -1;
     }
     else if (iface && (strcmp (w1, "inet") == 0 || strcmp (w1, "inet6") == 0) &&
-             word (l, &pos, w2, sizeof w2) && add_address (iface, w2) == -1)
+             word (l, &pos, w2, sizeof w2) &&
+             beacon_add_address (iface, w2) == -1)
       return -1;
   }
   return 0;
 }
 
 /* The prefix length of a dotted netmask, or -1. */
-static int
-mask_prefix (const char *mask)
+int
+beacon_mask_prefix (const char *mask)
 {
   unsigned a, b, c, d;
   unsigned long m;
@@ -305,7 +306,8 @@ parse_ifconfig (char **lines, json_object *arr)
     if (l[0] != ' ' && l[0] != '\t') {
       if (w[strlen (w) - 1] == ':')
         w[strlen (w) - 1] = '\0';
-      if ((iface = new_iface (arr, w, strstr (l, "UP") ? "UP" : NULL)) == NULL)
+      iface = beacon_new_iface (arr, w, strstr (l, "UP") ? "UP" : NULL);
+      if (iface == NULL)
         return -1;
       continue;
     }
@@ -319,13 +321,13 @@ parse_ifconfig (char **lines, json_object *arr)
       else if (strcmp (w, "netmask") == 0 && word (l, &pos, w, sizeof w))
         snprintf (mask, sizeof mask, "%s", w);
     }
-    if (mask_prefix (mask) >= 0) {
+    if (beacon_mask_prefix (mask) >= 0) {
       char full[160];
-      snprintf (full, sizeof full, "%s/%d", addr, mask_prefix (mask));
-      if (add_address (iface, full) == -1)
+      snprintf (full, sizeof full, "%s/%d", addr, beacon_mask_prefix (mask));
+      if (beacon_add_address (iface, full) == -1)
         return -1;
     }
-    else if (add_address (iface, addr) == -1)
+    else if (beacon_add_address (iface, addr) == -1)
       return -1;
   }
   return 0;

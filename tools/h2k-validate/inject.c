@@ -54,16 +54,11 @@ static const char openrc_text[] =
   "#!/bin/sh\n"
   "/bin/sh " BEACON_SCRIPT " </dev/null >/dev/null 2>&1 &\n";
 
-static int
-put_file (guestfs_h *g, json_object *files, const char *path,
-          const char *text, int mode)
+int
+inject_add_file (json_object *files, const char *path)
 {
-  json_object *s;
+  json_object *s = json_object_new_string (path);
 
-  if (guestfs_write (g, path, text, strlen (text)) == -1 ||
-      guestfs_chmod (g, mode, path) == -1)
-    return -1;
-  s = json_object_new_string (path);
   if (s == NULL || json_object_array_add (files, s) != 0) {
     json_object_put (s);
     h2k_error ("%m");
@@ -73,19 +68,21 @@ put_file (guestfs_h *g, json_object *files, const char *path,
 }
 
 static int
+put_file (guestfs_h *g, json_object *files, const char *path,
+          const char *text, int mode)
+{
+  if (guestfs_write (g, path, text, strlen (text)) == -1 ||
+      guestfs_chmod (g, mode, path) == -1)
+    return -1;
+  return inject_add_file (files, path);
+}
+
+static int
 put_link (guestfs_h *g, json_object *files, const char *target, const char *link)
 {
-  json_object *s;
-
   if (guestfs_ln_sf (g, target, link) == -1)
     return -1;
-  s = json_object_new_string (link);
-  if (s == NULL || json_object_array_add (files, s) != 0) {
-    json_object_put (s);
-    h2k_error ("%m");
-    return -1;
-  }
-  return 0;
+  return inject_add_file (files, link);
 }
 
 static const char *

@@ -20,11 +20,17 @@ one_of (const char *s, const char *const *list)
 }
 
 int
+validate_bus_ok (const char *bus)
+{
+  return one_of (bus, buses);
+}
+
+int
 validate_check_opts (const struct validate_opts *o, const char **why)
 {
   regex_t re;
 
-  if (!one_of (o->bus, buses))
+  if (!validate_bus_ok (o->bus))
     *why = "--bus: expected virtio-blk, virtio-scsi or sata";
   else if (!one_of (o->machine, machines))
     *why = "--machine: expected q35 or pc";

@@ -131,18 +131,27 @@ plan_vm (struct run *r)
   return 0;
 }
 
-static void
-echo_line (const char *line)
+void
+run_echo_line (const char *line)
 {
   fprintf (stderr, "%s: serial: %s\n", h2k_progname, line);
 }
 
-static int
-beacon_line (void *opaque, const char *line)
+int
+run_beacon_line (void *opaque, const char *line)
 {
   struct run *r = opaque;
 
   return beacon_feed_line (&r->beacon, line) == -1 ? -1 : 0;
+}
+
+int
+run_fail_unchecked (struct run *r, const char *reason)
+{
+  if (run_record (r, reason, "not-checked") == -1)
+    return -1;
+  h2k_error ("validation failed: %s", reason);
+  return -1;
 }
 
 /* A failed offline check: recorded, and no boot. */
@@ -158,10 +167,7 @@ offline_failed (struct run *r)
     h2k_error ("%m");
     return -1;
   }
-  if (run_record (r, reason, "not-checked") == -1)
-    return -1;
-  h2k_error ("validation failed: %s", reason);
-  return -1;
+  return run_fail_unchecked (r, reason);
 }
 
 static int
@@ -182,7 +188,7 @@ boot (struct run *r)
     return -1;
   if (strcmp (r->signal, "beacon") == 0) {
     beacon_init (&r->beacon, r->token);
-    r->con.on_line = beacon_line;
+    r->con.on_line = run_beacon_line;
     r->con.opaque = r;
   }
   h2k_info ("booting %s (%s, %s, %s); waiting up to %.0f s for the %s",
@@ -255,7 +261,7 @@ validate_run (json_object *m, const struct validate_opts *o)
   if (console_init (&r.con, o->expect) == -1)
     goto out;
   if (h2k_verbose)
-    r.con.echo = echo_line;
+    r.con.echo = run_echo_line;
   if (plan_disks (&r) == -1 || windows_prepare (&r) == -1 || plan_vm (&r) == -1 ||
       windows_configure (&r) == -1 || net_plan_build (m, "<stdin>", &r.net) == -1)
     goto out;

@@ -47,6 +47,8 @@ struct validate_opts {
 
 /* Check option values.  0, or -1 with a message (not reported) in WHY. */
 int validate_check_opts (const struct validate_opts *o, const char **why);
+/* Is BUS one h2k-validate boots on: virtio-blk, virtio-scsi or sata? */
+int validate_bus_ok (const char *bus);
 
 /* console.c --------------------------------------------------------------- */
 
@@ -212,6 +214,16 @@ int beacon_parse_ip_br_line (const char *line, json_object *arr);
  * {name, state, addresses}.  Caller owns; NULL reported.
  */
 json_object *beacon_reported (const struct beacon *b);
+/* The reported interfaces, for the parsers of beacon.c and
+ * windows-ipconfig.c: a new {name, state (unless NULL), addresses: []}
+ * appended to ARR (borrowed; NULL on ENOMEM); ADDR appended to IFACE's
+ * addresses (-1 on ENOMEM); the prefix length of the dotted netmask MASK
+ * (-1: not a netmask).  Nothing reported.
+ */
+json_object *beacon_new_iface (json_object *arr, const char *name,
+                               const char *state);
+int beacon_add_address (json_object *iface, const char *addr);
+int beacon_mask_prefix (const char *mask);
 
 /* fstab.c ----------------------------------------------------------------- */
 
@@ -275,6 +287,10 @@ json_object *kernel_pick_grub_entry (json_object *entries, const char *def);
  * *WHY (static) when this guest cannot run it.  -1 reported.
  */
 int inject_beacon (struct run *r, guestfs_h *g, const char **why);
+/* Append the guest path PATH to FILES (validation.beacon.files, what
+ * was written into the guest; windows.c too).  -1 reported.
+ */
+int inject_add_file (json_object *files, const char *path);
 
 /* plan.c ------------------------------------------------------------------ */
 
@@ -368,6 +384,18 @@ struct run {
 /* Add a warning to the validation (and print it).  -1 reported. */
 int run_warn (struct run *r, const char *fs, ...)
   __attribute__((format (printf, 2, 3)));
+/* Console callbacks of every boot (run.c, windows-boot.c): run_echo_line
+ * prints LINE on stderr ("<prog>: serial: LINE", set with -v);
+ * run_beacon_line feeds LINE to the beacon of OPAQUE, a struct run (-1
+ * reported).
+ */
+void run_echo_line (const char *line);
+int run_beacon_line (void *opaque, const char *line);
+/* A failure before the final boot's verdict (an offline check, phase 1):
+ * record the validation as failed for REASON, the network not checked,
+ * and report "validation failed: REASON".  Always -1.
+ */
+int run_fail_unchecked (struct run *r, const char *reason);
 
 /* tmpfiles.c -------------------------------------------------------------- */
 

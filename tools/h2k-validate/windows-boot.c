@@ -35,17 +35,6 @@ struct win_state {
   char *kept1;                  /* ... kept in the workdir */
 };
 
-static const char *const buses[] = { "virtio-blk", "virtio-scsi", "sata", NULL };
-
-static int
-one_of (const char *s, const char *const *list)
-{
-  for (size_t i = 0; s && list[i]; ++i)
-    if (strcmp (s, list[i]) == 0)
-      return 1;
-  return 0;
-}
-
 /* The plan --------------------------------------------------------------------- */
 
 static int
@@ -63,7 +52,7 @@ read_phase (json_object *jp, size_t i, struct win_phase *p)
                p->number, i + 1);
     return -1;
   }
-  if (p->bus && !one_of (p->bus, buses)) {
+  if (p->bus && !validate_bus_ok (p->bus)) {
     h2k_error ("<stdin>: /windows_boot/phases/%zu/system_bus: \"%s\": expected "
                "virtio-blk, virtio-scsi or sata", i, p->bus);
     return -1;
@@ -245,20 +234,6 @@ windows_dry_run (struct run *r)
 /* Phase 1 --------------------------------------------------------------------- */
 
 static int
-beacon_line (void *opaque, const char *line)
-{
-  struct run *r = opaque;
-
-  return beacon_feed_line (&r->beacon, line) == -1 ? -1 : 0;
-}
-
-static void
-echo_line (const char *line)
-{
-  fprintf (stderr, "%s: serial: %s\n", h2k_progname, line);
-}
-
-static int
 make_scratch (struct run *r)
 {
   struct win_state *w = state (r);
@@ -412,10 +387,7 @@ phase1_failed (struct run *r, const char *why)
   if ((o = phase_json (r, p1, "failed", why)) == NULL || phase1_evidence (r, o) == -1 ||
       add_phase (r, o) == -1)
     return -1;
-  if (run_record (r, reason, "not-checked") == -1)
-    return -1;
-  h2k_error ("validation failed: %s", reason);
-  return -1;
+  return run_fail_unchecked (r, reason);
 }
 
 /* Reset R for the final phase: its overlays backed by phase 1's. */
@@ -444,7 +416,7 @@ to_final (struct run *r)
   if (console_init (&r->con, r->o->expect) == -1)
     return -1;
   if (h2k_verbose)
-    r->con.echo = echo_line;
+    r->con.echo = run_echo_line;
   beacon_free (&r->beacon);
   memset (&r->beacon, 0, sizeof r->beacon);
   json_object_put (r->offline);
@@ -468,7 +440,7 @@ boot_phase1 (struct run *r)
   int ret;
 
   beacon_init (&r->beacon, r->token);
-  r->con.on_line = beacon_line;
+  r->con.on_line = run_beacon_line;
   r->con.opaque = r;
   h2k_info ("phase 1 (%s): booting on %s%s%s; waiting up to %.0f s for the beacon",
             p1->name, p1->bus, r->cfg.scratch ? ", scratch disk on " : "",

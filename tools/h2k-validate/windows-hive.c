@@ -9,7 +9,6 @@
  * DriverDatabase from Windows 8 on.  Else: 0x7B INACCESSIBLE_BOOT_DEVICE.
  */
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,74 +59,6 @@ win_storage_driver (const char *bus)
   if (strcmp (bus, "virtio-scsi") == 0)
     return "vioscsi";
   return NULL;
-}
-
-/* hivex helpers ------------------------------------------------------------ */
-
-hive_node_h
-win_key (hive_h *h, hive_node_h from, const char *path)
-{
-  char buf[KEY_PATH_MAX];
-  hive_node_h node = from;
-  char *save = NULL;
-
-  if (node == 0 || strlen (path) >= sizeof buf)
-    return 0;
-  strcpy (buf, path);
-  for (char *p = strtok_r (buf, "\\", &save); p && node;
-       p = strtok_r (NULL, "\\", &save))
-    node = hivex_node_get_child (h, node, p);
-  return node;
-}
-
-static hive_value_h
-typed_value (hive_h *h, hive_node_h node, const char *name,
-             hive_type t1, hive_type t2, hive_type *t)
-{
-  hive_value_h v;
-  size_t len;
-
-  if (node == 0)
-    return 0;
-  v = hivex_node_get_value (h, node, name);
-  if (v == 0 || hivex_value_type (h, v, t, &len) == -1 ||
-      (*t != t1 && *t != t2))
-    return 0;
-  return v;
-}
-
-char *
-win_get_string (hive_h *h, hive_node_h node, const char *name)
-{
-  hive_type t;
-  hive_value_h v = typed_value (h, node, name, hive_t_REG_SZ,
-                                hive_t_REG_EXPAND_SZ, &t);
-  char **multi;
-  char *s;
-
-  if (v)
-    return hivex_value_string (h, v);
-  v = typed_value (h, node, name, hive_t_REG_MULTI_SZ, hive_t_REG_MULTI_SZ, &t);
-  multi = v ? hivex_value_multiple_strings (h, v) : NULL;
-  if (multi == NULL)
-    return NULL;
-  s = multi[0] ? strdup (multi[0]) : NULL;
-  h2k_free_strv (multi);
-  return s;
-}
-
-int
-win_get_dword (hive_h *h, hive_node_h node, const char *name, int64_t *out)
-{
-  hive_type t;
-  hive_value_h v = typed_value (h, node, name, hive_t_REG_DWORD,
-                                hive_t_REG_DWORD_BIG_ENDIAN, &t);
-
-  if (v == 0)
-    return 0;
-  errno = 0;
-  *out = (uint32_t) hivex_value_dword (h, v);
-  return errno == 0;
 }
 
 /* ImagePath --------------------------------------------------------------- */
@@ -234,7 +165,7 @@ static void
 check_start_override (struct check *k, hive_node_h svc, const char *key,
                       json_object *so)
 {
-  hive_node_h node = win_key (k->h, svc, "StartOverride");
+  hive_node_h node = h2k_winreg_key (k->h, svc, "StartOverride");
   CLEANUP_FREE hive_value_h *vals = node ? hivex_node_values (k->h, node) : NULL;
 
   if (node == 0)
@@ -245,7 +176,7 @@ check_start_override (struct check *k, hive_node_h svc, const char *key,
     CLEANUP_FREE char *name = hivex_value_key (k->h, vals[i]);
     int64_t d;
 
-    if (name && win_get_dword (k->h, node, name, &d) && d != 0)
+    if (name && h2k_winreg_get_dword (k->h, node, name, &d) && d != 0)
       fail (k, "SYSTEM\\%s\\StartOverride\\%s: %" PRId64 " demotes the boot "
             "driver (0 or no value: boot start)", key, name, d);
   }
@@ -255,7 +186,7 @@ static void
 check_image_path (struct check *k, hive_node_h svc, const char *key,
                   json_object *so)
 {
-  CLEANUP_FREE char *image = win_get_string (k->h, svc, "ImagePath");
+  CLEANUP_FREE char *image = h2k_winreg_get_string (k->h, svc, "ImagePath");
   CLEANUP_FREE char *dflt = NULL;
   CLEANUP_FREE char *path = NULL;
   const char *ip = image;
@@ -297,8 +228,8 @@ check_service (struct check *k, hive_node_h cs, const char *csname,
   int64_t type, start;
 
   snprintf (key, sizeof key, "%s\\Services\\%s", csname, k->c->drv);
-  svc = win_key (k->h, cs, "Services");
-  svc = win_key (k->h, svc, k->c->drv);
+  svc = h2k_winreg_key (k->h, cs, "Services");
+  svc = h2k_winreg_key (k->h, svc, k->c->drv);
   if ((so = new_obj (k, o, "service")) == NULL)
     return;
   set_str (k, so, "key", key);
@@ -307,14 +238,14 @@ check_service (struct check *k, hive_node_h cs, const char *csname,
           "(0x7B INACCESSIBLE_BOOT_DEVICE)", key, k->c->drv);
     return;
   }
-  if (!win_get_dword (k->h, svc, "Type", &type))
+  if (!h2k_winreg_get_dword (k->h, svc, "Type", &type))
     fail (k, "SYSTEM\\%s\\Type: missing, expected 1 (kernel driver)", key);
   else {
     set_int (k, so, "type", type);
     if (type != 1)
       fail (k, "SYSTEM\\%s\\Type: %" PRId64 ", expected 1 (kernel driver)", key, type);
   }
-  if (!win_get_dword (k->h, svc, "Start", &start))
+  if (!h2k_winreg_get_dword (k->h, svc, "Start", &start))
     fail (k, "SYSTEM\\%s\\Start: missing, expected 0 (boot start)", key);
   else {
     set_int (k, so, "start", start);
@@ -349,10 +280,10 @@ cdd_entry (struct check *k, hive_node_h cdd, const char *key, const char *id,
   int r;
 
   cdd_name (id, name, sizeof name);
-  if ((e = win_key (k->h, cdd, name)) == 0)
+  if ((e = h2k_winreg_key (k->h, cdd, name)) == 0)
     return -1;
-  svc = win_get_string (k->h, e, "Service");
-  guid = win_get_string (k->h, e, "ClassGUID");
+  svc = h2k_winreg_get_string (k->h, e, "Service");
+  guid = h2k_winreg_get_string (k->h, e, "ClassGUID");
   if (svc == NULL || strcasecmp (svc, k->c->drv) != 0)
     r = asprintf (why, "SYSTEM\\%s\\%s\\Service: %s%s%s, expected %s", key, name,
                   svc ? "\"" : "", svc ? svc : "missing", svc ? "\"" : "",
@@ -373,7 +304,7 @@ static void
 check_cdd (struct check *k, hive_node_h cs, const char *csname, json_object *o)
 {
   char key[KEY_PATH_MAX];
-  hive_node_h cdd = win_key (k->h, cs, "Control\\CriticalDeviceDatabase");
+  hive_node_h cdd = h2k_winreg_key (k->h, cs, "Control\\CriticalDeviceDatabase");
   const struct pci_family *fam = families (k->c->drv);
   CLEANUP_FREE char *first_why = NULL;
   json_object *co;
@@ -430,28 +361,28 @@ dd_inf (struct check *k, hive_node_h dd, const char *id, const char *inf,
   int r;
 
   snprintf (path, sizeof path, "DriverInfFiles\\%s", inf);
-  n = win_key (k->h, dd, path);
-  if (n == 0 || (pkg = win_get_string (k->h, n, "Active")) == NULL || !*pkg) {
+  n = h2k_winreg_key (k->h, dd, path);
+  if (n == 0 || (pkg = h2k_winreg_get_string (k->h, n, "Active")) == NULL || !*pkg) {
     r = asprintf (why, "SYSTEM\\DriverDatabase\\%s%s: missing: the package "
                   "bound to PCI\\%s is not installed", path, n ? "\\Active" : "", id);
     goto out;
   }
   snprintf (path, sizeof path, "DriverPackages\\%s", pkg);
-  if ((p = win_key (k->h, dd, path)) == 0) {
+  if ((p = h2k_winreg_key (k->h, dd, path)) == 0) {
     r = asprintf (why, "SYSTEM\\DriverDatabase\\%s: missing (the Active package of %s)",
                   path, inf);
     goto out;
   }
   snprintf (path, sizeof path, "DriverPackages\\%s\\Descriptors\\PCI\\%s", pkg, id);
-  n = win_key (k->h, dd, path);
-  if (n == 0 || (cfg = win_get_string (k->h, n, "Configuration")) == NULL) {
+  n = h2k_winreg_key (k->h, dd, path);
+  if (n == 0 || (cfg = h2k_winreg_get_string (k->h, n, "Configuration")) == NULL) {
     r = asprintf (why, "SYSTEM\\DriverDatabase\\%s%s: missing: package %s does "
                   "not describe PCI\\%s", path, n ? "\\Configuration" : "", pkg, id);
     goto out;
   }
   snprintf (path, sizeof path, "DriverPackages\\%s\\Configurations\\%s", pkg, cfg);
-  n = win_key (k->h, dd, path);
-  svc = n ? win_get_string (k->h, n, "Service") : NULL;
+  n = h2k_winreg_key (k->h, dd, path);
+  svc = n ? h2k_winreg_get_string (k->h, n, "Service") : NULL;
   if (svc == NULL || strcasecmp (svc, k->c->drv) != 0) {
     r = asprintf (why, "SYSTEM\\DriverDatabase\\%s%s: %s%s%s, expected Service %s",
                   path, n ? "\\Service" : "", svc ? "\"" : "",
@@ -486,7 +417,7 @@ dd_device (struct check *k, hive_node_h dd, const char *id, json_object *db,
   int found = 0;
 
   snprintf (path, sizeof path, "DeviceIds\\PCI\\%s", id);
-  if ((n = win_key (k->h, dd, path)) == 0)
+  if ((n = h2k_winreg_key (k->h, dd, path)) == 0)
     return -1;
   vals = hivex_node_values (k->h, n);
   for (size_t i = 0; vals && vals[i]; ++i) {
@@ -514,7 +445,7 @@ dd_device (struct check *k, hive_node_h dd, const char *id, json_object *db,
 static void
 check_driver_database (struct check *k)
 {
-  hive_node_h dd = win_key (k->h, hivex_root (k->h), "DriverDatabase");
+  hive_node_h dd = h2k_winreg_key (k->h, hivex_root (k->h), "DriverDatabase");
   const struct pci_family *fam = families (k->c->drv);
   CLEANUP_FREE char *first_why = NULL;
   json_object *db = new_obj (k, k->out, "driver_database");
@@ -568,7 +499,7 @@ selected_sets (struct check *k)
     { "Current", "current" }, { "Default", "default" },
     { "LastKnownGood", "last_known_good" },
   };
-  hive_node_h sel = win_key (k->h, hivex_root (k->h), "Select");
+  hive_node_h sel = h2k_winreg_key (k->h, hivex_root (k->h), "Select");
   json_object *sets = h2k_json_ensure_array (k->out, "control_sets");
 
   if (sets == NULL) {
@@ -584,7 +515,7 @@ selected_sets (struct check *k)
     int64_t n;
     json_object *o, *as, *js;
 
-    if (!win_get_dword (k->h, sel, roles[i][0], &n) || n < 1 || n > 999) {
+    if (!h2k_winreg_get_dword (k->h, sel, roles[i][0], &n) || n < 1 || n > 999) {
       /* Windows needs Current and Default; LastKnownGood is a fallback. */
       if (i < 2)
         fail (k, "SYSTEM\\Select\\%s: missing or not a control set number",
@@ -616,7 +547,7 @@ static void
 check_set (struct check *k, json_object *o)
 {
   const char *name = h2k_json_get_string (o, "name");
-  hive_node_h cs = win_key (k->h, hivex_root (k->h), name);
+  hive_node_h cs = h2k_winreg_key (k->h, hivex_root (k->h), name);
   size_t before = json_object_array_length (k->errors);
 
   if (cs == 0) {

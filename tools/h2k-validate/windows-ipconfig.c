@@ -19,25 +19,6 @@
 #include "validate.h"
 #include "windows.h"
 
-/* The prefix length of a dotted netmask, or -1. */
-static int
-netmask_prefix (const char *mask)
-{
-  unsigned a, b, c, d;
-  unsigned long m;
-  int n = 0;
-
-  if (sscanf (mask, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 ||
-      a > 255 || b > 255 || c > 255 || d > 255)
-    return -1;
-  m = ((unsigned long) a << 24) | (b << 16) | (c << 8) | d;
-  while (m & 0x80000000UL) {
-    n++;
-    m = (m << 1) & 0xffffffffUL;
-  }
-  return m ? -1 : n;
-}
-
 /* "Key . . . . : value": the key (dots and blanks stripped) and value
  * into KEY and VAL; 0 when LINE has no " : ".
  */
@@ -62,19 +43,6 @@ split_line (const char *line, char *key, size_t ks, char *val, size_t vs)
   return 1;
 }
 
-static int
-add_addr (json_object *iface, const char *addr)
-{
-  json_object *a = h2k_json_ensure_array (iface, "addresses");
-  json_object *s = json_object_new_string (addr);
-
-  if (a == NULL || s == NULL || json_object_array_add (a, s) != 0) {
-    json_object_put (s);
-    return -1;
-  }
-  return 0;
-}
-
 /* The Subnet Mask line follows its address: complete the last one. */
 static int
 apply_mask (json_object *iface, const char *mask)
@@ -82,7 +50,7 @@ apply_mask (json_object *iface, const char *mask)
   json_object *a = h2k_json_get_array (iface, "addresses");
   size_t n = a ? json_object_array_length (a) : 0;
   const char *last = n ? json_object_get_string (json_object_array_get_idx (a, n - 1)) : NULL;
-  int prefix = netmask_prefix (mask);
+  int prefix = beacon_mask_prefix (mask);
   char buf[96];
 
   if (last == NULL || prefix < 0 || strchr (last, '/') || strchr (last, ':'))
@@ -96,7 +64,6 @@ new_adapter (json_object *arr, const char *line)
 {
   const char *p = strstr (line, " adapter ");
   char name[256];
-  json_object *o;
   size_t n;
 
   p = p ? p + strlen (" adapter ") : line;
@@ -104,16 +71,7 @@ new_adapter (json_object *arr, const char *line)
   while (n > 0 && (p[n - 1] == ':' || p[n - 1] == ' '))
     n--;
   snprintf (name, sizeof name, "%.*s", (int) n, p);
-  o = json_object_new_object ();
-  if (o == NULL || json_object_array_add (arr, o) != 0) {
-    json_object_put (o);
-    return NULL;
-  }
-  if (h2k_json_set_string (o, "name", name) == -1 ||
-      h2k_json_set_string (o, "state", "UP") == -1 ||
-      h2k_json_ensure_array (o, "addresses") == NULL)
-    return NULL;
-  return o;
+  return beacon_new_iface (arr, name, "UP");
 }
 
 static int
@@ -132,7 +90,7 @@ adapter_line (json_object *iface, const char *key, const char *val)
     return apply_mask (iface, val);
   if (*val && (strstr (key, "IPv4 Address") || strcmp (key, "IP Address") == 0 ||
                strstr (key, "IPv6 Address")))
-    return add_addr (iface, val);
+    return beacon_add_address (iface, val);
   return 0;
 }
 

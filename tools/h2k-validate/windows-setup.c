@@ -22,11 +22,11 @@
 json_object *
 win_setup_state (hive_h *h)
 {
-  hive_node_h setup = win_key (h, hivex_root (h), "Setup");
-  CLEANUP_FREE char *cmd = win_get_string (h, setup, "CmdLine");
+  hive_node_h setup = h2k_winreg_key (h, hivex_root (h), "Setup");
+  CLEANUP_FREE char *cmd = h2k_winreg_get_string (h, setup, "CmdLine");
   json_object *o = json_object_new_object ();
   int64_t type = 0;
-  int have_type = win_get_dword (h, setup, "SetupType", &type);
+  int have_type = h2k_winreg_get_dword (h, setup, "SetupType", &type);
   int runner = 0;
 
   if (cmd && have_type && type == 2) {
@@ -65,7 +65,7 @@ utf16le (const char *s, size_t *len)
 int
 win_setup_register (hive_h *h, const char *cmdline)
 {
-  hive_node_h setup = win_key (h, hivex_root (h), "Setup");
+  hive_node_h setup = h2k_winreg_key (h, hivex_root (h), "Setup");
   char dword[4] = { 2, 0, 0, 0 };
   size_t len;
   CLEANUP_FREE char *wide = NULL;

@@ -48,26 +48,11 @@ wguest_free (struct wguest *w)
   free (w->local);
 }
 
-/* The guest path P with its case as on the disk (NTFS through ntfs-3g is
- * case-sensitive, Windows is not); its last part may not exist.  NULL
- * when a directory on the way is missing.  Caller frees.
- */
-static char *
-guest_path (guestfs_h *g, const char *p)
-{
-  char *s;
-
-  guestfs_push_error_handler (g, NULL, NULL);
-  s = guestfs_case_sensitive_path (g, p);
-  guestfs_pop_error_handler (g);
-  return s;
-}
-
 static int
 file_exists (void *opaque, const char *path)
 {
   guestfs_h *g = opaque;
-  CLEANUP_FREE char *p = guest_path (g, path);
+  CLEANUP_FREE char *p = h2k_guest_case_path (g, path);
 
   return p && h2k_guest_is_file (g, p);
 }
@@ -105,7 +90,8 @@ wguest_init (struct run *r, guestfs_h *g, const char *root, struct wguest *w)
   if (hive == NULL &&
       (hive = hive_guess = guestfs_inspect_get_windows_system_hive (g, root)) == NULL)
     goto fail;
-  if ((w->hive = guest_path (g, hive)) == NULL || !h2k_guest_is_file (g, w->hive)) {
+  if ((w->hive = h2k_guest_case_path (g, hive)) == NULL ||
+      !h2k_guest_is_file (g, w->hive)) {
     h2k_error ("%s: the SYSTEM hive is not in the guest", hive);
     return -1;
   }
@@ -156,10 +142,9 @@ check_storage (struct run *r, struct wguest *w, json_object *gi)
     h2k_info ("Windows storage checks skipped: %s", why);
     return 0;
   }
-  if ((h = hivex_open (w->local, h2k_verbose > 1 ? HIVEX_OPEN_VERBOSE : 0)) == NULL) {
-    h2k_error ("%s: cannot open the registry hive: %m", w->hive);
+  if ((h = h2k_winreg_open (w->local, w->hive,
+                            h2k_verbose > 1 ? HIVEX_OPEN_VERBOSE : 0)) == NULL)
     return -1;
-  }
   found = win_check_storage (h, &c);
   hivex_close (h);
   if (found == NULL)
@@ -179,50 +164,36 @@ check_storage (struct run *r, struct wguest *w, json_object *gi)
 
 /* The beacon ---------------------------------------------------------------- */
 
-static int
-add_file (json_object *files, const char *path)
-{
-  json_object *s = json_object_new_string (path);
-
-  if (s == NULL || json_object_array_add (files, s) != 0) {
-    json_object_put (s);
-    h2k_error ("%m");
-    return -1;
-  }
-  return 0;
-}
-
 /* Write TEXT as the guest file DIR/NAME (DIR made if missing). */
 static int
 put_file (struct wguest *w, const char *dir, const char *name, const char *text,
           json_object *files)
 {
-  CLEANUP_FREE char *d = guest_path (w->g, dir);
+  CLEANUP_FREE char *d = h2k_guest_case_path (w->g, dir);
   CLEANUP_FREE char *path = NULL;
 
   if (d == NULL) {
     /* A parent is missing: make it, then look again. */
-    if (guestfs_mkdir_p (w->g, dir) == -1 || (d = guest_path (w->g, dir)) == NULL)
+    if (guestfs_mkdir_p (w->g, dir) == -1 ||
+        (d = h2k_guest_case_path (w->g, dir)) == NULL)
       return -1;
   }
   if (guestfs_mkdir_p (w->g, d) == -1 || (path = h2k_path_join (d, name)) == NULL ||
       guestfs_write (w->g, path, text, strlen (text)) == -1)
     return -1;
-  return add_file (files, path);
+  return inject_add_file (files, path);
 }
 
 /* HKLM\SYSTEM\Setup: CmdLine runs our script, once. */
 static int
 register_own (struct wguest *w, const char *cmdline, json_object *b)
 {
-  hive_h *h = hivex_open (w->local, HIVEX_OPEN_WRITE);
+  hive_h *h = h2k_winreg_open (w->local, w->hive, HIVEX_OPEN_WRITE);
   json_object *reg;
   int ret = -1;
 
-  if (h == NULL) {
-    h2k_error ("%s: cannot open the registry hive for writing: %m", w->hive);
+  if (h == NULL)
     return -1;
-  }
   if (win_setup_register (h, cmdline) == -1)
     goto out;
   if (hivex_commit (h, w->local, 0) == -1) {
@@ -255,15 +226,13 @@ inject (struct run *r, struct wguest *w)
 
   if (wait_s > BEACON_WAIT_MAX)
     wait_s = BEACON_WAIT_MAX;
-  if ((h = hivex_open (w->local, 0)) == NULL) {
-    h2k_error ("%s: cannot open the registry hive: %m", w->hive);
+  if ((h = h2k_winreg_open (w->local, w->hive, 0)) == NULL)
     return -1;
-  }
   state = win_setup_state (h);
   hivex_close (h);
   if (state == NULL || beacon_token (r->token) == -1)
     return -1;
-  runner = guest_path (w->g, "/h2k/firstboot/firstboot.cmd");
+  runner = h2k_guest_case_path (w->g, "/h2k/firstboot/firstboot.cmd");
   use_runner = h2k_json_get_bool (state, "runner", 0) && runner &&
     h2k_guest_is_file (w->g, runner);
   if (h2k_json_get_bool (state, "runner", 0) && !use_runner &&

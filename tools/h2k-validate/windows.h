@@ -60,17 +60,6 @@ struct win_check {
  */
 json_object *win_check_storage (hive_h *h, const struct win_check *c);
 
-/* Small hivex helpers.  PATH is backslash-separated under FROM, matched
- * case-insensitively; a FROM of 0 gives 0.
- */
-hive_node_h win_key (hive_h *h, hive_node_h from, const char *path);
-/* Value NAME as UTF-8 (REG_SZ, REG_EXPAND_SZ, first of REG_MULTI_SZ), or
- * NULL.  Caller frees.
- */
-char *win_get_string (hive_h *h, hive_node_h node, const char *name);
-/* Value NAME as a DWORD: 1 and *V, or 0 when missing or another type. */
-int win_get_dword (hive_h *h, hive_node_h node, const char *name, int64_t *v);
-
 /* windows-setup.c --------------------------------------------------------- */
 
 #define WIN_FB_DIR "\\h2k\\firstboot"           /* under the system drive */

@@ -1,16 +1,14 @@
-/* h2k-inspect: Windows registry reading (windows-registry.c,
- * windows-hive.c) on the corpus' real hives, and the Windows risks.
+/* h2k-inspect: Windows registry reading (windows-registry.c) on the
+ * corpus' real hives, and the Windows risks.  The hivex helpers it reads
+ * through (common/winreg.c) are tested in tests/unit/common/test-winreg.c.
  *
- * The hives are xz-compressed in the corpus ($H2K_CORPUS): each is
- * decompressed once (xz -dc, by argv) into a private temporary file.
- * Without the corpus the whole test is skipped.
+ * The hives come from the corpus (corpus.h); without it the whole test
+ * is skipped.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -18,48 +16,14 @@
 #include "h2k.h"
 #include "../../../tools/h2k-inspect/inspect.h"
 #include "../../../tools/h2k-inspect/windows.h"
-
-static char corpus_dir[4096];
-static char tmpdir[] = "/tmp/h2k-test-windows.XXXXXX";
-
-/* The corpus file REL, decompressed when it ends in .xz; NULL on error. */
-static char *
-hive_file (const char *rel)
-{
-  char *src, *dst;
-  size_t n = strlen (rel);
-  const char *base = strrchr (rel, '/') ? strrchr (rel, '/') + 1 : rel;
-  FILE *fp;
-
-  if (asprintf (&src, "%s/%s", corpus_dir, rel) == -1)
-    exit (1);
-  if (n < 3 || strcmp (rel + n - 3, ".xz") != 0)
-    return src;
-  if (asprintf (&dst, "%s/%s", tmpdir, base) == -1)
-    exit (1);
-  dst[strlen (dst) - 3] = 0;
-  if (access (dst, R_OK) != 0) {
-    const char *argv[] = { "xz", "-dc", src, NULL };
-    CLEANUP_RUN_RESULT struct h2k_run_result res = { 0 };
-
-    if (h2k_run_ok (argv, H2K_RUN_OUT, &res) == -1 ||
-        (fp = fopen (dst, "w")) == NULL) {
-      printf ("# cannot decompress %s\n", src);
-      exit (1);
-    }
-    if (fwrite (res.out, 1, res.out_len, fp) != res.out_len || fclose (fp) != 0)
-      exit (1);
-  }
-  free (src);
-  return dst;
-}
+#include "corpus.h"
 
 /* guest.windows from the hive REL (a SYSTEM or a SOFTWARE hive). */
 static json_object *
 read_hive (const char *rel, int software)
 {
-  CLEANUP_FREE char *path = hive_file (rel);
-  CLEANUP_HIVE hive_h *h = win_hive_open (path, NULL);
+  CLEANUP_FREE char *path = corpus_file (rel);
+  CLEANUP_HIVEX hive_h *h = h2k_winreg_open (path, NULL, 0);
   json_object *win = json_object_new_object ();
 
   if (h == NULL || win == NULL ||
@@ -242,8 +206,8 @@ TEST (minimal_software)
 /* Not a SYSTEM hive: a clear error. */
 TEST (not_a_system_hive)
 {
-  CLEANUP_FREE char *path = hive_file ("registry-hives/hivex-images/minimal");
-  CLEANUP_HIVE hive_h *h = win_hive_open (path, NULL);
+  CLEANUP_FREE char *path = corpus_file ("registry-hives/hivex-images/minimal");
+  CLEANUP_HIVEX hive_h *h = h2k_winreg_open (path, NULL, 0);
   CLEANUP_JSON json_object *w = json_object_new_object ();
   const char *e;
 
@@ -252,51 +216,6 @@ TEST (not_a_system_hive)
   e = h2k_first_error ();
   CHECK (e && strstr (e, "SYSTEM hive: no Select\\Current") != NULL);
   h2k_clear_error ();
-}
-
-/* A corrupted hive is refused by hivex, and the message names the file. */
-TEST (corrupted_hive)
-{
-  CLEANUP_FREE char *path = hive_file ("registry-hives/regipy/corrupted_system_hive.xz");
-  CLEANUP_HIVE hive_h *h = win_hive_open (path, NULL);
-  CLEANUP_HIVE hive_h *h2 = NULL;
-  const char *e = h2k_first_error ();
-
-  CHECK (h == NULL);
-  CHECK (e && strstr (e, path) && strstr (e, "cannot open the registry hive"));
-  h2k_clear_error ();
-  /* In the tool, messages name the hive as the guest has it. */
-  h2 = win_hive_open (path, "/Windows/System32/config/SYSTEM");
-  e = h2k_first_error ();
-  CHECK (h2 == NULL);
-  CHECK_STR (e, "/Windows/System32/config/SYSTEM: cannot open the registry hive: "
-             "Operation not supported");
-  h2k_clear_error ();
-}
-
-/* REG_MULTI_SZ and REG_SZ lists ("a,b" and "a b" NameServer forms). */
-TEST (string_lists)
-{
-  CLEANUP_FREE char *path = hive_file ("registry-hives/regipy/SYSTEM.xz");
-  CLEANUP_HIVE hive_h *h = win_hive_open (path, NULL);
-  hive_node_h k = h ? win_key (h, hivex_root (h),
-                               "ControlSet001\\services\\Tcpip\\Parameters\\Interfaces\\"
-                               "{698E50A9-4F58-4D86-B61D-F42E58DCACF6}") : 0;
-  CLEANUP_FREE_STRV char **ip = k ? win_get_strings (h, k, "IPAddress") : NULL;
-  CLEANUP_FREE_STRV char **ns = k ? win_get_strings (h, k, "NameServer") : NULL;
-  CLEANUP_FREE char *dom = k ? win_get_string (h, k, "Domain") : NULL;
-  int64_t v = -1;
-
-  CHECK (k != 0);
-  CHECK (ip && ip[0] && !ip[1]);
-  CHECK_STR (ip ? ip[0] : NULL, "10.3.58.5");
-  CHECK_STR (ns ? ns[0] : NULL, "10.3.58.4");
-  CHECK_STR (dom, "");
-  CHECK (win_get_dword (h, k, "EnableDHCP", &v) == 1 && v == 0);
-  CHECK (win_get_dword (h, k, "IPAddress", &v) == 0);   /* not a DWORD */
-  CHECK (win_get_string (h, k, "EnableDHCP") == NULL);  /* not a string */
-  CHECK (win_key (h, 0, "Select") == 0);
-  CHECK (win_key (h, k, "") == k);
 }
 
 /* ---------------------------------------------------------------- risks */
@@ -422,27 +341,16 @@ TEST (risks_uefi_fallback)
 int
 main (void)
 {
-  const char *c = getenv ("H2K_CORPUS");
-  struct stat st;
   int r;
 
-  snprintf (corpus_dir, sizeof corpus_dir, "%s", c ? c : SRCDIR "/../shared/corpus");
-  if (stat (corpus_dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
-    printf ("1..0 # SKIP corpus not found at %s (set H2K_CORPUS)\n", corpus_dir);
+  if (!corpus_open ("h2k-test-windows"))
     return 0;
-  }
-  if (mkdtemp (tmpdir) == NULL) {
-    perror ("mkdtemp");
-    return 1;
-  }
   RUN (win7_system);
   RUN (win10_vmware_system);
   RUN (win81_virtualbox_system);
   RUN (nt4_software);
   RUN (minimal_software);
   RUN (not_a_system_hive);
-  RUN (corrupted_hive);
-  RUN (string_lists);
   RUN (risks_none);
   RUN (risks_no_virtio);
   RUN (risks_hibernation);
@@ -450,10 +358,6 @@ main (void)
   RUN (risks_static_ip);
   RUN (risks_uefi_fallback);
   r = test_done ();
-  {
-    const char *argv[] = { "rm", "-rf", "--", tmpdir, NULL };
-    CLEANUP_RUN_RESULT struct h2k_run_result res = { 0 };
-    h2k_run (argv, 0, &res);
-  }
+  corpus_close ();
   return r;
 }

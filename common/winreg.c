@@ -1,47 +1,44 @@
-/* h2k-inspect: small wrappers around hivex for reading a hive.
- *
- * hivex guards against hostile hives (HIVEX_MAX_SUBKEYS, value length
- * limits) and converts UTF-16LE strings to UTF-8; these helpers only turn
- * "missing" and "of another type" into NULL/0 so callers stay short.
- */
+/* h2k: reading Windows registry hives with hivex (winreg.h). */
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2k.h"
-#include "windows.h"
+#include "cleanup.h"
+#include "error.h"
+#include "winreg.h"
 
-/* Longest key path we walk (the deepest we read has 8 components). */
-#define WIN_KEY_PATH_MAX 512
+/* Longest key path walked (the deepest h2k reads has 8 components). */
+#define WINREG_KEY_PATH_MAX 512
 
 hive_h *
-win_hive_open (const char *path, const char *name)
+h2k_winreg_open (const char *path, const char *name, int flags)
 {
-  hive_h *h = hivex_open (path, h2k_verbose ? HIVEX_OPEN_VERBOSE : 0);
+  hive_h *h = hivex_open (path, flags);
 
   if (h == NULL)
-    h2k_error ("%s: cannot open the registry hive: %m", name ? name : path);
+    h2k_error ("%s: cannot open the registry hive%s: %m", name ? name : path,
+               flags & HIVEX_OPEN_WRITE ? " for writing" : "");
   return h;
 }
 
 void
-win_hive_close (hive_h *h)
+h2k_winreg_close (hive_h *h)
 {
   if (h)
     hivex_close (h);
 }
 
 void
-win_cleanup_hive (void *ptr)
+h2k_cleanup_hivex (void *ptr)
 {
-  win_hive_close (*(hive_h **) ptr);
+  h2k_winreg_close (*(hive_h **) ptr);
 }
 
 hive_node_h
-win_key (hive_h *h, hive_node_h from, const char *path)
+h2k_winreg_key (hive_h *h, hive_node_h from, const char *path)
 {
-  char buf[WIN_KEY_PATH_MAX];
+  char buf[WINREG_KEY_PATH_MAX];
   hive_node_h node = from;
   char *save = NULL;
 
@@ -72,7 +69,7 @@ typed_value (hive_h *h, hive_node_h node, const char *name,
 }
 
 char *
-win_get_string (hive_h *h, hive_node_h node, const char *name)
+h2k_winreg_get_string (hive_h *h, hive_node_h node, const char *name)
 {
   hive_type t;
   hive_value_h v = typed_value (h, node, name, hive_t_REG_SZ,
@@ -131,7 +128,7 @@ drop_empty (char **v)
 }
 
 char **
-win_get_strings (hive_h *h, hive_node_h node, const char *name)
+h2k_winreg_get_strings (hive_h *h, hive_node_h node, const char *name)
 {
   hive_type t;
   hive_value_h v = typed_value (h, node, name, hive_t_REG_MULTI_SZ,
@@ -140,12 +137,13 @@ win_get_strings (hive_h *h, hive_node_h node, const char *name)
 
   if (v)
     return drop_empty (hivex_value_multiple_strings (h, v));
-  s = win_get_string (h, node, name);
+  s = h2k_winreg_get_string (h, node, name);
   return s ? split_list (s) : NULL;
 }
 
 int
-win_get_dword (hive_h *h, hive_node_h node, const char *name, int64_t *out)
+h2k_winreg_get_dword (hive_h *h, hive_node_h node, const char *name,
+                      int64_t *out)
 {
   hive_type t;
   hive_value_h v = typed_value (h, node, name, hive_t_REG_DWORD,
@@ -159,7 +157,7 @@ win_get_dword (hive_h *h, hive_node_h node, const char *name, int64_t *out)
 }
 
 char **
-win_subkeys (hive_h *h, hive_node_h node)
+h2k_winreg_subkeys (hive_h *h, hive_node_h node)
 {
   CLEANUP_FREE hive_node_h *kids = hivex_node_children (h, node);
   size_t n = 0;
