@@ -81,7 +81,7 @@ adapter_line (json_object *iface, const char *key, const char *val)
     return h2k_json_set_string (iface, "state", "DOWN");
   if (strcmp (key, "Physical Address") == 0 && strlen (val) == 17) {
     char mac[18];
-    snprintf (mac, sizeof mac, "%s", val);
+    memcpy (mac, val, sizeof mac);      /* 17 characters and the NUL */
     for (char *p = mac; *p; ++p)
       *p = *p == '-' ? ':' : (char) (*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
     return h2k_json_set_string (iface, "mac", mac);
