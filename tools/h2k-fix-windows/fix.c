@@ -355,7 +355,7 @@ plan_boot (struct fw *f)
   const char *bcd = h2k_json_get_string (boot, "bcd");
   const char *fw = h2k_json_get_string (boot, "firmware");
   const char *root = h2k_json_get_string (h2k_json_get_object (f->m, "guest"), "root");
-  CLEANUP_FREE char *backup = NULL, *loader = NULL, *fallback = NULL;
+  CLEANUP_FREE char *loader = NULL, *fallback = NULL;
 
   f->boot_dev = h2k_json_get_string (boot, "bcd_device");
   if (bcd == NULL || f->boot_dev == NULL) {
@@ -384,10 +384,7 @@ plan_boot (struct fw *f)
                    fallback, f->boot_dev))
       return -1;
   }
-  if (guestfs_umount_all (f->g) == -1 ||
-      asprintf (&backup, BACKUP_DIR "/boot%s", bcd) == -1)
-    return -1;
-  return 0;
+  return guestfs_umount_all (f->g);
 }
 
 /* ---- planning: files on C: */
@@ -709,6 +706,15 @@ staged_infs (struct fw *f)
   return v;
 }
 
+/* TO[KEY] = a reference to FROM[KEY], or [] when FROM has none. */
+static int
+copy_list (json_object *to, json_object *from, const char *key)
+{
+  json_object *a = h2k_json_get_array (from, key);
+
+  return h2k_json_set (to, key, a ? json_object_get (a) : json_object_new_array ());
+}
+
 /* The static interfaces with the MAC of their adapter; the ones whose MAC
  * is unknown go to SKIPPED with the reason.
  */
@@ -750,15 +756,8 @@ network_ifaces (struct fw *f, json_object *out, json_object *skipped)
       json_object_put (o);
       return -1;
     }
-    static const char *const ip4keys[] = { "addresses", "netmasks", "gateways", NULL };
-    for (size_t k = 0; ip4keys[k]; ++k)
-      if (h2k_json_set (o, ip4keys[k],
-                        json_object_get (h2k_json_get_array (ip4, ip4keys[k])
-                                         ? h2k_json_get_array (ip4, ip4keys[k])
-                                         : NULL) ?: json_object_new_array ()) == -1)
-        return -1;
-    if (h2k_json_set (o, "dns", json_object_get (h2k_json_get_array (it, "dns"))
-                                ?: json_object_new_array ()) == -1)
+    if (copy_list (o, ip4, "addresses") == -1 || copy_list (o, ip4, "netmasks") == -1 ||
+        copy_list (o, ip4, "gateways") == -1 || copy_list (o, it, "dns") == -1)
       return -1;
   }
   return 0;
@@ -801,6 +800,7 @@ make_firstboot (struct fw *f, json_object *d)
     const char *key = h2k_json_get_string (t, "key");
     if (key == NULL || *key != '{')
       continue;                 /* not an MSI product: nothing we can run quietly */
+    /* One step: the first MSI product (h2k-inspect lists VMware Tools). */
     if (log == NULL ||
         fb_add (f, p3, fb_step_msi_uninstall (key, h2k_json_get_string (t, "name"), log)) == -1)
       return -1;
