@@ -126,6 +126,26 @@ reg_get (hive_h *h, const char *key, const char *name)
   return typed (type_name (t), json_object_new_int64 ((int64_t) len));
 }
 
+/* Append {key, name, type[, value]} to VALUES (VALUE may be NULL). */
+static int
+add_value (json_object *values, const char *key, const char *name,
+           const char *type, json_object *value)
+{
+  json_object *o = json_object_new_object ();
+
+  if (o == NULL || json_object_array_add (values, o) != 0) {
+    json_object_put (o);
+    h2k_error ("out of memory");
+    return -1;
+  }
+  if (h2k_json_set_string (o, "key", key) == -1 ||
+      h2k_json_set_string (o, "name", name) == -1 ||
+      h2k_json_set_string (o, "type", type) == -1 ||
+      (value && h2k_json_set (o, "value", json_object_get (value)) == -1))
+    return -1;
+  return 0;
+}
+
 /* Append {key, name, type, value} to VALUES unless the hive has it: NEW
  * is the wanted {type, value} (owned here).
  */
@@ -135,26 +155,15 @@ want_typed (hive_h *h, json_object *values, const char *key, const char *name,
 {
   CLEANUP_JSON json_object *cur = reg_get (h, key, name);
   CLEANUP_JSON json_object *owned = new;
-  json_object *o;
 
-  if (new == NULL)
-    goto oom;
+  if (new == NULL) {
+    h2k_error ("out of memory");
+    return -1;
+  }
   if (cur && json_object_equal (cur, new))
     return 0;
-  o = json_object_new_object ();
-  if (o == NULL || json_object_array_add (values, o) != 0) {
-    json_object_put (o);
-    goto oom;
-  }
-  if (h2k_json_set_string (o, "key", key) == -1 ||
-      h2k_json_set_string (o, "name", name) == -1 ||
-      h2k_json_set_string (o, "type", h2k_json_get_string (new, "type")) == -1 ||
-      h2k_json_set (o, "value", json_object_get (json_object_object_get (new, "value"))) == -1)
-    return -1;
-  return 0;
- oom:
-  h2k_error ("out of memory");
-  return -1;
+  return add_value (values, key, name, h2k_json_get_string (new, "type"),
+                    json_object_object_get (new, "value"));
 }
 
 static int
@@ -171,21 +180,8 @@ static int
 want_deleted (hive_h *h, json_object *values, const char *key, const char *name)
 {
   CLEANUP_JSON json_object *cur = reg_get (h, key, name);
-  json_object *o;
 
-  if (cur == NULL)
-    return 0;
-  o = json_object_new_object ();
-  if (o == NULL || json_object_array_add (values, o) != 0) {
-    json_object_put (o);
-    h2k_error ("out of memory");
-    return -1;
-  }
-  if (h2k_json_set_string (o, "key", key) == -1 ||
-      h2k_json_set_string (o, "name", name) == -1 ||
-      h2k_json_set_string (o, "type", "delete") == -1)
-    return -1;
-  return 0;
+  return cur ? add_value (values, key, name, "delete", NULL) : 0;
 }
 
 int
