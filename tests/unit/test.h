@@ -4,7 +4,11 @@
  *   int main (void) { RUN (name); return test_done (); }
  *
  * Each RUN prints "ok N - name" or "not ok N - name" with the failed
- * checks as TAP comments.  SRCDIR is the source tree (set by the Makefile).
+ * checks as TAP comments.  A test that cannot run (its corpus file or
+ * test image is missing) calls SKIP ("why", ...) and returns: RUN then
+ * prints "ok N - name # SKIP why", which tests/run-tests.sh counts as
+ * skipped, never as passed.  SRCDIR is the source tree (set by the
+ * Makefile).
  */
 #ifndef H2K_TEST_H
 #define H2K_TEST_H
@@ -13,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int test_n, test_failed, test_cur_failed;
+static int test_n, test_failed, test_cur_failed, test_cur_skipped;
+static char test_skip_reason[8192];
 
 #define TEST(name) static void test_##name (void)
 
@@ -45,14 +50,25 @@ static int test_n, test_failed, test_cur_failed;
     }                                                                   \
   } while (0)
 
+/* Mark the running test skipped, with the reason (printf format). */
+#define SKIP(...)                                                       \
+  do {                                                                  \
+    test_cur_skipped = 1;                                               \
+    snprintf (test_skip_reason, sizeof test_skip_reason, __VA_ARGS__);  \
+  } while (0)
+
 #define RUN(name)                                                       \
   do {                                                                  \
-    test_cur_failed = 0;                                                \
+    test_cur_failed = test_cur_skipped = 0;                             \
     fflush (stdout);                                                    \
     test_##name ();                                                     \
     fflush (stderr);                                                    \
-    printf ("%sok %d - %s\n", test_cur_failed ? "not " : "", ++test_n,   \
-            #name);                                                     \
+    if (test_cur_failed || !test_cur_skipped)                           \
+      printf ("%sok %d - %s\n", test_cur_failed ? "not " : "", ++test_n, \
+              #name);                                                   \
+    else                                                                \
+      printf ("ok %d - %s # SKIP %s\n", ++test_n, #name,                \
+              test_skip_reason);                                        \
     fflush (stdout);                                                    \
     test_failed += test_cur_failed;                                     \
   } while (0)

@@ -284,7 +284,7 @@ TEST (corpus_differencing)
   if (asprintf (&path, "%s/disk-images/dfvfs/fat-differential.vhd", corpus ()) == -1)
     abort ();
   if (access (path, R_OK) != 0) {
-    printf ("# skipped: %s not found\n", path);
+    SKIP ("%s not found", path);
     return;
   }
   CHECK (h2k_vhd_read (path, &in) == 0);
@@ -312,7 +312,7 @@ TEST (corpus_bad_checksum)
   if (asprintf (&path, "%s/disk-images/dfvfs/image.vhd", corpus ()) == -1)
     abort ();
   if (access (path, R_OK) != 0) {
-    printf ("# skipped: %s not found\n", path);
+    SKIP ("%s not found", path);
     return;
   }
   CHECK (h2k_vhd_read (path, &in) == -1);

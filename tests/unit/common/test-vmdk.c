@@ -251,7 +251,7 @@ corpus_file (const char *rel, char **path)
     abort ();
   if (access (*path, R_OK) == 0)
     return 1;
-  printf ("# skipped: %s not found\n", *path);
+  SKIP ("%s not found", *path);
   return 0;
 }
 

@@ -211,7 +211,7 @@ TEST (corpus)
   snprintf (path, sizeof path, "%s/ovf/cot/input.mf",
             env ? env : SRCDIR "/../shared/corpus");
   if (access (path, R_OK) != 0) {
-    printf ("# corpus not found: skipped\n");
+    SKIP ("corpus not found at %s", path);
     return;
   }
   mf = mf_parse_file (path, "input.mf");

@@ -499,7 +499,7 @@ TEST (corpus)
   if (asprintf (&pattern, "%s/vmx/*/*.vmx", corpus ()) == -1)
     return;
   if (glob (pattern, 0, NULL, &g) != 0) {
-    printf ("# SKIP: no corpus VMX at %s\n", pattern);
+    SKIP ("no corpus VMX at %s", pattern);
     return;
   }
   for (size_t i = 0; i < g.gl_pathc; ++i) {

@@ -100,7 +100,7 @@ TEST (find_in_tree_and_iso)
   if (asprintf (&tree, "%s/tree", fake) == -1 || asprintf (&iso, "%s/virtio-win.iso", fake) == -1)
     exit (1);
   if (access (iso, R_OK) != 0) {
-    printf ("# skipped: no %s (make -C tests/images virtio-win-fake)\n", iso);
+    SKIP ("no %s (make -C tests/images virtio-win-fake)", iso);
     return;
   }
   for (int i = 0; i < 2; ++i) {
@@ -194,7 +194,7 @@ TEST (registry_plan_apply_replan)
   size_t n;
 
   if (path == NULL) {
-    printf ("# skipped: no corpus\n");
+    SKIP ("no corpus");
     return;
   }
   if (asprintf (&out, "%s.new", path) == -1)

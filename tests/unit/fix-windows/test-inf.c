@@ -153,7 +153,7 @@ TEST (fake_tree_infs)
   snprintf (tree, sizeof tree, "%s/virtio-win-fake/tree",
             top && *top ? top : "/var/tmp/h2k-test-images");
   if (access (tree, R_OK) != 0) {
-    printf ("# skipped: no %s (make -C tests/images virtio-win-fake)\n", tree);
+    SKIP ("no %s (make -C tests/images virtio-win-fake)", tree);
     return;
   }
   for (size_t i = 0; i < sizeof t / sizeof t[0]; ++i) {

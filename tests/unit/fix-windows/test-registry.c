@@ -123,7 +123,7 @@ TEST (driverdb_binding_on_windows10)
   CLEANUP_JSON json_object *values = NULL, *again = NULL, *clean = NULL;
 
   if (path == NULL) {
-    printf ("# skipped: no corpus\n");
+    SKIP ("no corpus");
     return;
   }
   /* What Windows wrote for VMware's boot storage driver in this hive:
@@ -227,7 +227,7 @@ TEST (setup_leftovers_override_ahci)
   CLEANUP_JSON json_object *v = NULL, *w = NULL, *pend = NULL;
 
   if (path == NULL) {
-    printf ("# skipped: no corpus\n");
+    SKIP ("no corpus");
     return;
   }
   /* Setup: CmdLine and SetupType 2, once. */
@@ -294,7 +294,7 @@ TEST (class_filter_left_enabled)
   json_object *o, *a;
 
   if (path == NULL) {
-    printf ("# skipped: no corpus\n");
+    SKIP ("no corpus");
     return;
   }
   /* A Xen filter listed by the System class, and xenbus not listed. */
@@ -339,7 +339,7 @@ TEST (device_path_on_a_real_software_hive)
   CLEANUP_JSON json_object *v = NULL, *w = NULL;
 
   if (path == NULL) {
-    printf ("# skipped: no corpus\n");
+    SKIP ("no corpus");
     return;
   }
   CHECK_STR (value_of (path, "Microsoft\\Windows\\CurrentVersion", "DevicePath"),

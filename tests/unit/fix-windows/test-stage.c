@@ -217,7 +217,7 @@ have_fake (void)
             top && *top ? top : "/var/tmp/h2k-test-images");
   snprintf (iso, sizeof iso, "%s/virtio-win.iso", fake);
   if (access (iso, R_OK) != 0) {
-    printf ("# skipped: no %s (make -C tests/images virtio-win-fake)\n", iso);
+    SKIP ("no %s (make -C tests/images virtio-win-fake)", iso);
     return 0;
   }
   return 1;
@@ -397,7 +397,7 @@ TEST (qemu_ga_msi)
       asprintf (&ga, "%s/guest-agent", tree) == -1)
     exit (1);
   if (access (ga, R_OK) != 0) {
-    printf ("# skipped: %s has no guest-agent/ (rebuild it: make -C tests/images virtio-win-fake)\n",
+    SKIP ("%s has no guest-agent/ (rebuild it: make -C tests/images virtio-win-fake)",
             fake);
     return;
   }

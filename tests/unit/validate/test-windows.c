@@ -210,7 +210,7 @@ check_reg (const char *hive, const char *reg, const char *drv, int64_t build)
 #define SKIP_WITHOUT_HIVES                                  \
   do {                                                      \
     if (!have_hives) {                                      \
-      printf ("# SKIP no corpus hives or hivexregedit\n");  \
+      SKIP ("no corpus hives or hivexregedit");  \
       return;                                               \
     }                                                       \
   } while (0)
