@@ -1585,7 +1585,7 @@ set_nics (const struct ovf_vm *vm, json_object *jvm)
 {
   json_object *nics = json_object_new_array ();
 
-  if (nics == NULL || h2k_json_set (jvm, "nics", nics) == -1)
+  if (h2k_json_set (jvm, "nics", nics) == -1)
     return -1;
   for (size_t i = 0; i < vm->nnics; ++i) {
     const struct ovf_nic *n = &vm->nics[i];
@@ -1593,9 +1593,15 @@ set_nics (const struct ovf_vm *vm, json_object *jvm)
     char id[32];
 
     snprintf (id, sizeof id, "ethernet%zu", i);
-    if (j == NULL || json_object_array_add (nics, j) != 0 ||
-        h2k_json_set_string (j, "id", id) == -1 ||
-        h2k_json_set (j, "mac", n->mac ? json_object_new_string (n->mac) : NULL) == -1 ||
+    if (j == NULL || json_object_array_add (nics, j) != 0) {
+      json_object_put (j);
+      h2k_error ("nics: out of memory");
+      return -1;
+    }
+    if (h2k_json_set_string (j, "id", id) == -1 ||
+        /* null: the hypervisor generates one (as for a VMX). */
+        (n->mac ? h2k_json_set_string (j, "mac", n->mac)
+         : h2k_json_set_null (j, "mac")) == -1 ||
         (n->model && h2k_json_set_string (j, "model", n->model) == -1) ||
         (n->network && h2k_json_set_string (j, "network", n->network) == -1) ||
         h2k_json_set_bool (j, "connected", n->connected) == -1)
@@ -1620,7 +1626,13 @@ set_vm (const struct ovf_vm *vm, const struct ovf_fetch *f,
     fallback = strndup (b, dot && dot != b ? (size_t) (dot - b) : strlen (b));
     name = fallback;
   }
-  if (jvm == NULL || src == NULL || name == NULL ||
+  if (src == NULL || name == NULL) {
+    json_object_put (src);
+    h2k_error ("%s: vm: out of memory", f->source_path);
+    return -1;
+  }
+  /* Each setter reports its own failure (out of memory), once. */
+  if (jvm == NULL ||
       h2k_json_set_string (jvm, "name", name) == -1 ||
       h2k_json_set (jvm, "source", src) == -1 ||
       h2k_json_set_string (src, "kind", f->kind) == -1 ||
@@ -1640,10 +1652,8 @@ set_vm (const struct ovf_vm *vm, const struct ovf_fetch *f,
        h2k_json_set_string (jvm, "hardware_version", vm->hardware_version) == -1) ||
       (vm->guest_os_hint &&
        h2k_json_set_string (jvm, "guest_os_hint", vm->guest_os_hint) == -1) ||
-      set_nics (vm, jvm) == -1) {
-    h2k_error ("%s: cannot fill the manifest: %m", f->source_path);
+      set_nics (vm, jvm) == -1)
     return -1;
-  }
   return 0;
 }
 

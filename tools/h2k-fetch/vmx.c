@@ -926,7 +926,7 @@ set_nics (json_object *jvm, const struct vmx_vm *vm)
     }
     if (h2k_json_set_string (o, "id", n->id) == -1 ||
         (n->mac[0] ? h2k_json_set_string (o, "mac", n->mac)
-         : json_object_object_add (o, "mac", NULL)) != 0 ||
+         : h2k_json_set_null (o, "mac")) == -1 ||
         (n->model[0] && h2k_json_set_string (o, "model", n->model) == -1) ||
         (n->network && h2k_json_set_string (o, "network", n->network) == -1) ||
         h2k_json_set_bool (o, "connected", n->connected) == -1)
