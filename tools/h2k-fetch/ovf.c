@@ -119,6 +119,7 @@ ovf_free (struct ovf_vm *vm)
   free (vm->hardware_version);
   free (vm->guest_os_hint);
   h2k_free_strv (vm->files);
+  free (vm->file_sizes);
   free (vm);
 }
 
@@ -818,14 +819,24 @@ read_file_refs (const struct ctx *c, const xmlXPathObject *files,
   size_t n = nodeset_len (files);
 
   vm->files = calloc (n + 1, sizeof (char *));
-  if (vm->files == NULL)
+  vm->file_sizes = calloc (n + 1, sizeof (int64_t));
+  if (vm->files == NULL || vm->file_sizes == NULL)
     return oom (c);
   for (size_t i = 0; i < n; ++i) {
     xmlNode *f = nodeset_at (files, i);
+    CLEANUP_FREE char *size = NULL;
+    uint64_t bytes;
     char *href;
 
-    if (get_ovf_attr (c, f, "href", "File/@ovf:href", &href) == -1)
+    if (get_ovf_attr (c, f, "href", "File/@ovf:href", &href) == -1 ||
+        get_ovf_attr (c, f, "size", "File/@ovf:size", &size) == -1)
       return -1;
+    vm->file_sizes[i] = -1;
+    if (size && quantity_bytes (c, xmlGetLineNo (f), "File/@ovf:size", size,
+                                NULL, NULL, 1, &bytes) == -1)
+      return -1;
+    if (size)
+      vm->file_sizes[i] = (int64_t) bytes;
     if (href == NULL) {
       h2k_error ("%s: line %ld: File/@ovf:href: missing", c->name,
                  xmlGetLineNo (f));
@@ -846,13 +857,12 @@ read_file_refs (const struct ctx *c, const xmlXPathObject *files,
 static int
 read_file (const struct ctx *c, xmlNode *f, struct ovf_disk *d)
 {
-  CLEANUP_FREE char *size = NULL;
   CLEANUP_FREE char *chunk = NULL;
   long line = xmlGetLineNo (f);
 
+  /* ovf:size: read_file_refs, for every File. */
   if (get_ovf_attr (c, f, "href", "File/@ovf:href", &d->href) == -1 ||
       get_ovf_attr (c, f, "compression", "File/@ovf:compression", &d->compression) == -1 ||
-      get_ovf_attr (c, f, "size", "File/@ovf:size", &size) == -1 ||
       get_ovf_attr (c, f, "chunkSize", "File/@ovf:chunkSize", &chunk) == -1)
     return -1;
   if (d->href == NULL) {
@@ -874,9 +884,6 @@ read_file (const struct ctx *c, xmlNode *f, struct ovf_disk *d)
                "are not supported", c->name, line);
     return -1;
   }
-  if (size && quantity_bytes (c, line, "File/@ovf:size", size, NULL, NULL, 1,
-                              &d->file_size) == -1)
-    return -1;
   return 0;
 }
 
@@ -1503,6 +1510,46 @@ check_disk_files (const struct ovf_vm *vm, const char *ovf_path,
   return 0;
 }
 
+int
+ovf_check_size (const struct ovf_vm *vm, const char *href, int64_t size,
+                const char *label)
+{
+  int64_t declared = -1;
+
+  for (size_t i = 0; vm->files && vm->files[i]; ++i)
+    if (strcmp (vm->files[i], href) == 0)
+      declared = vm->file_sizes[i];
+  if (declared < 0 || size == declared)
+    return 0;
+  if (size < declared) {
+    h2k_error ("%s: %s: References/File ovf:size is %" PRId64 " bytes, but "
+               "the file has %" PRId64 " (truncated?)", label, href,
+               declared, size);
+    return -1;
+  }
+  h2k_warning ("%s: %s: References/File ovf:size is %" PRId64 " bytes, but "
+               "the file has %" PRId64, label, href, declared, size);
+  return 0;
+}
+
+/* Each referenced file present in DIR has its declared size. */
+static int
+check_file_sizes (const struct ovf_vm *vm, const char *dir, const char *label)
+{
+  for (size_t i = 0; vm->files && vm->files[i]; ++i) {
+    CLEANUP_FREE char *p = h2k_path_join (dir, vm->files[i]);
+    struct stat st;
+
+    if (p == NULL)
+      return -1;
+    if (vm->file_sizes[i] < 0 || stat (p, &st) == -1 || !S_ISREG (st.st_mode))
+      continue;
+    if (ovf_check_size (vm, vm->files[i], st.st_size, label) == -1)
+      return -1;
+  }
+  return 0;
+}
+
 /* Warn about the package's files that MF does not list: MEMBERS (an
  * OVA's), else the descriptor and the files it references.
  */
@@ -1542,7 +1589,8 @@ ovf_check_package (const struct ovf_vm *vm, const char *ovf_path,
 
   *verified = NULL;
   if (dir == NULL || mfpath == NULL || certpath == NULL ||
-      check_disk_files (vm, ovf_path, dir, label) == -1)
+      check_disk_files (vm, ovf_path, dir, label) == -1 ||
+      check_file_sizes (vm, dir, label) == -1)
     return -1;
   if (access (certpath, F_OK) == 0)
     h2k_warning ("%s: %s: the signature is not verified", label,
