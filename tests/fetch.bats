@@ -233,7 +233,7 @@ EOF
     [ "$(j .vm.cores_per_socket)" = 2 ]
     [ "$(j .vm.firmware)" = uefi ]
     [ "$(j .vm.secure_boot)" = true ]
-    [ "$(j .vm.hardware_version)" = 14 ]
+    [ "$(j .vm.hardware_version)" = vmx-14 ]
     [ "$(j .vm.guest_os_hint)" = debian11-64 ]
 
     [ "$(j '.disks | length')" = 2 ]

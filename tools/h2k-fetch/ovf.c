@@ -1105,6 +1105,24 @@ read_memory (const struct ctx *c, const struct item *it, struct ovf_vm *vm)
   return 0;
 }
 
+/* VirtualSystemType, which may list several ("vmx-07 vmx-08"): one
+ * value (fetch_hw_version).
+ */
+static int
+read_system_type (const struct ctx *c, xmlNode *n, struct ovf_vm *vm)
+{
+  CLEANUP_FREE char *list = NULL;
+  char one[OVF_MAX_TEXT + 1];
+
+  if (get_content (c, n, "vssd:VirtualSystemType", &list) == -1)
+    return -1;
+  if (list == NULL || fetch_hw_version (list, one, sizeof one) == -1)
+    return 0;
+  if ((vm->hardware_version = strdup (one)) == NULL)
+    return oom (c);
+  return 0;
+}
+
 static int
 read_hardware (struct ctx *c, xmlNode *hw, struct ovf_vm *vm)
 {
@@ -1118,9 +1136,7 @@ read_hardware (struct ctx *c, xmlNode *hw, struct ovf_vm *vm)
   if (disks == NULL || files == NULL || type == NULL ||
       read_file_refs (c, files, vm) == -1 || read_items (c, hw) == -1)
     return -1;
-  if (nodeset_len (type) > 0 &&
-      get_content (c, nodeset_at (type, 0), "vssd:VirtualSystemType",
-                   &vm->hardware_version) == -1)
+  if (nodeset_len (type) > 0 && read_system_type (c, nodeset_at (type, 0), vm) == -1)
     return -1;
   /* Controllers first: disks may come before their controller. */
   for (size_t i = 0; i < c->nitems; ++i) {

@@ -57,7 +57,9 @@ struct ovf_vm {
   int64_t memory_mb;            /* 0 if not stated */
   const char *firmware;         /* "bios", "uefi" or NULL (static) */
   int secure_boot;              /* -1 if not stated */
-  char *hardware_version;       /* VirtualSystemType, e.g. "vmx-13" */
+  char *hardware_version;       /* VirtualSystemType as one value
+                                   (fetch_hw_version): "vmx-13",
+                                   "virtualbox-2.2"; or NULL */
   char *guest_os_hint;          /* vmw:osType, vbox:OSType, or "ovf-os:N" */
   struct ovf_disk *disks;       /* in VirtualHardwareSection order */
   size_t ndisks;
