@@ -260,6 +260,21 @@ hostile_ova ()
     cmp pkg/disk1.vmdk w5/disk1.vmdk
 }
 
+@test "fetch-ovf: paths recorded are normalised (no '.', '..' or '//')" {
+    make_pkg
+    mkdir pkg/sub
+    run_tool h2k-fetch --workdir w pkg/sub/.././/web01.ovf
+    assert_status 0
+    [ "$(j .vm.source.path)" = "$PWD/pkg/web01.ovf" ]
+    [ "$(j .disks[0].source.path)" = "$PWD/pkg/disk1.vmdk" ]
+    make_ova web01.ova
+    run_tool h2k-fetch --workdir w2 ./pkg/..//web01.ova
+    assert_status 0
+    [ "$(j .vm.source.path)" = "$PWD/web01.ova" ]
+    [ "$(j .vm.source.extracted_dir)" = "$PWD/w2/web01.ova.d" ]
+    [ "$(j .disks[0].source.path)" = "$PWD/w2/web01.ova.d/disk1.vmdk" ]
+}
+
 @test "fetch-ovf: --copy does not copy an OVA's extracted disks again" {
     make_pkg
     make_ova web01.ova
