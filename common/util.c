@@ -24,6 +24,9 @@ h2k_path_normalize (char *path)
   char *w = base;                 /* the output, never past P */
   size_t up = 0;                  /* bytes of leading ".."s kept (relative) */
 
+  if (path[0] == '\0')
+    return path;                  /* no room for "." */
+
   while (*p) {
     const char *seg;
     size_t n;

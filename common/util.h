@@ -8,8 +8,8 @@
 
 /* Normalise PATH in place, lexically: no empty ("//") or "." segment,
  * no trailing "/", and each ".." removes the segment before it ("/.."
- * is "/"; a relative path keeps the ".."s it cannot remove; "" and
- * "a/.." become ".").  Links are not resolved, so "l/.." is taken as
+ * is "/"; a relative path keeps the ".."s it cannot remove; "a/.."
+ * becomes "."; "" stays "").  Links are not resolved, so "l/.." is taken as
  * "." even where l is a symlink.  Returns PATH.
  */
 char *h2k_path_normalize (char *path);

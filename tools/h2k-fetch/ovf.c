@@ -828,21 +828,22 @@ read_file_refs (const struct ctx *c, const xmlXPathObject *files,
     uint64_t bytes;
     char *href;
 
-    if (get_ovf_attr (c, f, "href", "File/@ovf:href", &href) == -1 ||
-        get_ovf_attr (c, f, "size", "File/@ovf:size", &size) == -1)
+    if (get_ovf_attr (c, f, "href", "File/@ovf:href", &href) == -1)
       return -1;
-    vm->file_sizes[i] = -1;
-    if (size && quantity_bytes (c, xmlGetLineNo (f), "File/@ovf:size", size,
-                                NULL, NULL, 1, &bytes) == -1)
-      return -1;
-    if (size)
-      vm->file_sizes[i] = (int64_t) bytes;
     if (href == NULL) {
       h2k_error ("%s: line %ld: File/@ovf:href: missing", c->name,
                  xmlGetLineNo (f));
       return -1;
     }
-    vm->files[i] = href;
+    vm->files[i] = href;                /* freed with VM from here on */
+    vm->file_sizes[i] = -1;
+    if (get_ovf_attr (c, f, "size", "File/@ovf:size", &size) == -1)
+      return -1;
+    if (size && quantity_bytes (c, xmlGetLineNo (f), "File/@ovf:size", size,
+                                NULL, NULL, 1, &bytes) == -1)
+      return -1;
+    if (size)
+      vm->file_sizes[i] = (int64_t) bytes;
     if (!ovf_safe_href (href)) {
       h2k_error ("%s: line %ld: File/@ovf:href: '%.256s' is not a file "
                  "inside the package (absolute path, '..', URL or control "

@@ -164,14 +164,16 @@ bad (const char *rel, const char *why, const char *err)
 static int
 walk_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-  const char *rel = path + strlen (corpus) + 1;
-  struct refusal *r = find_refusal (rel);
   CLEANUP_FREE char *err = NULL;
+  const char *rel;
+  struct refusal *r;
   struct ovf_vm *vm;
 
   (void) st; (void) ftw;
   if (flag != FTW_F || !h2k_ends_with_ci (path, ".ovf"))
     return 0;
+  rel = path + strlen (corpus) + 1;
+  r = find_refusal (rel);
   walk_total++;
   vm = parse_capturing (path, &err);
   if (r)
