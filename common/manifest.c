@@ -315,9 +315,22 @@ h2k_json_get_bool (json_object *obj, const char *key, int def)
 int
 h2k_json_set (json_object *obj, const char *key, json_object *val)
 {
+  /* VAL NULL: its constructor failed, and json-c's constructors fail
+   * only for want of memory (errno is not reliably set then).
+   */
   if (val == NULL || json_object_object_add (obj, key, val) != 0) {
     json_object_put (val);
-    h2k_error ("setting %s: %m", key);
+    h2k_error ("setting %s: out of memory", key);
+    return -1;
+  }
+  return 0;
+}
+
+int
+h2k_json_set_null (json_object *obj, const char *key)
+{
+  if (json_object_object_add (obj, key, NULL) != 0) {
+    h2k_error ("setting %s: out of memory", key);
     return -1;
   }
   return 0;

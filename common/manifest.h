@@ -81,7 +81,11 @@ int h2k_json_get_bool (json_object *obj, const char *key, int def);
 json_object *h2k_json_ensure_object (json_object *obj, const char *key);
 json_object *h2k_json_ensure_array (json_object *obj, const char *key);
 
+/* Set OBJ.KEY to VAL (owned).  VAL NULL is an error (its constructor
+ * ran out of memory), never JSON null: use h2k_json_set_null for that.
+ */
 int h2k_json_set (json_object *obj, const char *key, json_object *val);
+int h2k_json_set_null (json_object *obj, const char *key);
 int h2k_json_set_string (json_object *obj, const char *key, const char *s);
 
 /* The fixers' plan: append {id, tool, action, reason, files[], details}

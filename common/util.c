@@ -16,19 +16,66 @@
 #include "util.h"
 
 char *
+h2k_path_normalize (char *path)
+{
+  const int abs = path[0] == '/';
+  char *const base = path + abs;  /* the segments start here */
+  const char *p = base;
+  char *w = base;                 /* the output, never past P */
+  size_t up = 0;                  /* bytes of leading ".."s kept (relative) */
+
+  if (path[0] == '\0')
+    return path;                  /* no room for "." */
+
+  while (*p) {
+    const char *seg;
+    size_t n;
+
+    while (*p == '/')
+      p++;
+    seg = p;
+    n = strcspn (seg, "/");
+    p += n;
+    if (n == 0 || (n == 1 && seg[0] == '.'))
+      continue;
+    if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+      if ((size_t) (w - base) > up) {       /* drop the last segment */
+        char *slash = w;
+        while (slash > base && *--slash != '/')
+          ;
+        w = slash;
+        continue;
+      }
+      if (abs)                              /* "/.." is "/" */
+        continue;
+    }
+    if (w > base)
+      *w++ = '/';
+    memmove (w, seg, n);
+    w += n;
+    if (n == 2 && seg[0] == '.' && seg[1] == '.')
+      up = w - base;
+  }
+  if (w == base && !abs)
+    *w++ = '.';
+  *w = '\0';
+  return path;
+}
+
+char *
 h2k_path_join (const char *dir, const char *name)
 {
   char *r;
 
   if (name[0] == '/')
     r = strdup (name);
-  else if (asprintf (&r, "%s%s%s", dir,
-                     dir[0] && dir[strlen (dir) - 1] == '/' ? "" : "/",
-                     name) == -1)
+  else if (asprintf (&r, "%s/%s", dir, name) == -1)
     r = NULL;
-  if (r == NULL)
+  if (r == NULL) {
     h2k_error ("%s: %m", name);
-  return r;
+    return NULL;
+  }
+  return h2k_path_normalize (r);
 }
 
 char *
@@ -43,9 +90,6 @@ h2k_absolute_path (const char *path)
     h2k_error ("getcwd: %m");
     return NULL;
   }
-  /* "./x" reads better as "x". */
-  while (path[0] == '.' && path[1] == '/')
-    path += 2;
   return h2k_path_join (cwd, path);
 }
 

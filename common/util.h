@@ -6,12 +6,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Make PATH absolute against the current directory, without resolving
- * links.  Returns a string the caller frees, or NULL reported.
+/* Normalise PATH in place, lexically: no empty ("//") or "." segment,
+ * no trailing "/", and each ".." removes the segment before it ("/.."
+ * is "/"; a relative path keeps the ".."s it cannot remove; "a/.."
+ * becomes "."; "" stays "").  Links are not resolved, so "l/.." is taken as
+ * "." even where l is a symlink.  Returns PATH.
+ */
+char *h2k_path_normalize (char *path);
+
+/* Make PATH absolute against the current directory, normalised
+ * (h2k_path_normalize), without resolving links.  Returns a string the
+ * caller frees, or NULL reported.
  */
 char *h2k_absolute_path (const char *path);
 
-/* DIR "/" NAME, unless NAME is absolute.  Caller frees; NULL reported. */
+/* DIR "/" NAME, unless NAME is absolute, normalised
+ * (h2k_path_normalize).  Caller frees; NULL reported.
+ */
 char *h2k_path_join (const char *dir, const char *name);
 
 /* The directory part of PATH ("." if none).  Caller frees; NULL reported. */

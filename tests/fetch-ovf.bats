@@ -260,6 +260,21 @@ hostile_ova ()
     cmp pkg/disk1.vmdk w5/disk1.vmdk
 }
 
+@test "fetch-ovf: paths recorded are normalised (no '.', '..' or '//')" {
+    make_pkg
+    mkdir pkg/sub
+    run_tool h2k-fetch --workdir w pkg/sub/.././/web01.ovf
+    assert_status 0
+    [ "$(j .vm.source.path)" = "$PWD/pkg/web01.ovf" ]
+    [ "$(j .disks[0].source.path)" = "$PWD/pkg/disk1.vmdk" ]
+    make_ova web01.ova
+    run_tool h2k-fetch --workdir w2 ./pkg/..//web01.ova
+    assert_status 0
+    [ "$(j .vm.source.path)" = "$PWD/web01.ova" ]
+    [ "$(j .vm.source.extracted_dir)" = "$PWD/w2/web01.ova.d" ]
+    [ "$(j .disks[0].source.path)" = "$PWD/w2/web01.ova.d/disk1.vmdk" ]
+}
+
 @test "fetch-ovf: --copy does not copy an OVA's extracted disks again" {
     make_pkg
     make_ova web01.ova
@@ -273,10 +288,13 @@ hostile_ova ()
     make_disk
     gzip -c pkg/disk1.vmdk >pkg/disk1.vmdk.gz
     rm pkg/disk1.vmdk
-    make_ovf pkg/web01.ovf disk1.vmdk.gz 'ovf:compression="gzip"'
+    # ovf:size is the size of the compressed file.
+    make_ovf pkg/web01.ovf disk1.vmdk.gz \
+             "ovf:compression=\"gzip\" ovf:size=\"$(stat -c %s pkg/disk1.vmdk.gz)\""
     make_mf pkg web01.ovf disk1.vmdk.gz
     run_tool h2k-fetch --workdir w pkg/web01.ovf
     assert_status 0
+    [[ "$stderr" != *ovf:size* ]]
     [ "$(j .disks[0].source.path)" = "$PWD/w/web01.ovf.d/disk1.vmdk" ]
     [ "$(j .disks[0].source.format)" = vmdk ]
     qemu-img compare -q -f vmdk -F qcow2 w/web01.ovf.d/disk1.vmdk src.qcow2
@@ -475,6 +493,54 @@ EOF
     make_ova web01.ova
     run_tool h2k-fetch --workdir w web01.ova
     clean_error "web01.ova: gone.vmdk: disk file missing (File ovf:id 'file1' of web01.ovf)"
+}
+
+@test "fetch-ovf: File ovf:size: equal passes, shorter is refused, longer warns" {
+    local n
+    make_disk
+    n="$(stat -c %s pkg/disk1.vmdk)"
+    make_ovf pkg/web01.ovf disk1.vmdk "ovf:size=\"$n\""
+    make_mf pkg web01.ovf disk1.vmdk
+    make_ova web01.ova
+    run_tool h2k-fetch --workdir w1 pkg/web01.ovf
+    assert_status 0
+    [[ "$stderr" != *ovf:size* ]]
+    run_tool h2k-fetch --workdir w2 web01.ova
+    assert_status 0
+    [[ "$stderr" != *ovf:size* ]]
+    run_tool h2k-fetch -n --workdir w3 web01.ova
+    assert_status 0
+    [[ "$stderr" != *ovf:size* ]]
+
+    # The file is shorter than declared (a truncated download or copy):
+    # refused, in a directory, an OVA and an OVA's dry run.
+    make_ovf pkg/web01.ovf disk1.vmdk "ovf:size=\"$((n + 512))\""
+    make_mf pkg web01.ovf disk1.vmdk
+    make_ova web01.ova
+    local msg="disk1.vmdk: References/File ovf:size is $((n + 512)) bytes, but the file has $n (truncated?)"
+    run_tool h2k-fetch --workdir w pkg/web01.ovf
+    clean_error "pkg/web01.ovf: $msg"
+    run_tool h2k-fetch --workdir w web01.ova
+    clean_error "web01.ova: $msg"
+    run_tool h2k-fetch -n --workdir w web01.ova
+    clean_error "web01.ova: $msg"
+
+    # Longer than declared: a warning (the .mf is what checks content).
+    make_ovf pkg/web01.ovf disk1.vmdk "ovf:size=\"$((n - 512))\""
+    make_mf pkg web01.ovf disk1.vmdk
+    make_ova web01.ova
+    msg="disk1.vmdk: References/File ovf:size is $((n - 512)) bytes, but the file has $n"
+    run_tool h2k-fetch --workdir w4 pkg/web01.ovf
+    assert_status 0
+    [[ "$stderr" == *"warning: $PWD/pkg/web01.ovf: $msg"* ]]
+    run_tool h2k-fetch -n --workdir w5 web01.ova
+    assert_status 0
+    [[ "$stderr" == *"warning: $PWD/web01.ova: $msg"* ]]
+
+    # Not a number: refused when parsing.
+    make_ovf pkg/web01.ovf disk1.vmdk 'ovf:size="12k"'
+    run_tool h2k-fetch --workdir w pkg/web01.ovf
+    clean_error "web01.ovf: line 4: File/@ovf:size: '12k' is not a number"
 }
 
 @test "fetch-ovf: malformed XML names the line" {

@@ -15,17 +15,20 @@ setup ()
 
 j () { jq -r "$1" <<<"$output"; }
 
+# Every .vmx of the corpus, in any folder (NUL-separated).
+corpus_vmx () { find "$corpus/vmx" -type f -iname '*.vmx' -print0 | sort -z; }
+
 
 @test "fetch corpus: every VMX names its first missing disk" {
     local vmx n=0
-    for vmx in "$corpus"/vmx/*/*.vmx; do
+    while IFS= read -r -d '' vmx; do
         run_tool h2k-fetch "$vmx"
         one_line_error "$vmx: " ".fileName: $(dirname "$vmx")/" \
                        ": No such file or directory"
         [[ "$stderr" =~ :\ (scsi|sata|nvme|ide)[0-9]+:[0-9]+\.fileName:\  ]]
         [ -z "$(find . -maxdepth 1 -name '*.h2k')" ]
         n=$((n + 1))
-    done
+    done < <(corpus_vmx)
     [ "$n" -ge 10 ]
 }
 
@@ -51,8 +54,8 @@ fetch_with_stub_disks ()
 }
 
 @test "fetch corpus: every VMX fetches once its disks exist" {
-    local vmx exp want
-    for vmx in "$corpus"/vmx/*/*.vmx; do
+    local vmx exp want n=0
+    while IFS= read -r -d '' vmx; do
         fetch_with_stub_disks "$vmx"
         assert_status 0
         [ "$(j .vm.source.kind)" = vmx ]
@@ -61,6 +64,8 @@ fetch_with_stub_disks ()
         [ "$(j .disks[0].current.path)" = "$(j .disks[0].source.path)" ]
         want="$(sed -n 's/^displayName = "\(.*\)"\r\?$/\1/p' "$vmx")"
         [ "$(j .vm.name)" = "$want" ]
+        want="$(sed -n 's/^virtualHW\.version = "\([0-9]*\)"\r\?$/\1/p' "$vmx")"
+        [ -z "$want" ] || [ "$(j .vm.hardware_version)" = "$(printf 'vmx-%02d' "$want")" ]
         exp="${vmx%.vmx}.expected"
         if [ -f "$exp" ]; then
             # as many disks as virt-v2v found, and the same first MAC
@@ -69,7 +74,9 @@ fetch_with_stub_disks ()
             want="$(sed -n 's/.* mac: \([0-9a-f:]*\) .*/\1/p' "$exp" | head -1)"
             [ "$(j .vm.nics[0].mac)" = "$want" ]
         fi
-    done
+        n=$((n + 1))
+    done < <(corpus_vmx)
+    [ "$n" -ge 10 ]
 }
 
 @test "fetch corpus: the 21-disk VMX keeps virt-v2v's disk order" {

@@ -233,7 +233,7 @@ EOF
     [ "$(j .vm.cores_per_socket)" = 2 ]
     [ "$(j .vm.firmware)" = uefi ]
     [ "$(j .vm.secure_boot)" = true ]
-    [ "$(j .vm.hardware_version)" = 14 ]
+    [ "$(j .vm.hardware_version)" = vmx-14 ]
     [ "$(j .vm.guest_os_hint)" = debian11-64 ]
 
     [ "$(j '.disks | length')" = 2 ]
@@ -259,6 +259,19 @@ EOF
     [ "$(j .vm.nics[1].mac)" = 00:50:56:01:02:03 ]
     [ "$(j .vm.nics[1].model)" = null ]
     [ "$(j .vm.nics[1].connected)" = false ]
+}
+
+@test "fetch: paths recorded are normalised (no '.', '..' or '//')" {
+    make_vmx
+    sed -i 's|^sata0:0.fileName = "b.vmdk"|sata0:0.fileName = "sub/..//./b.vmdk"|' vm/test.vmx
+    grep -q 'sub/..//./b.vmdk' vm/test.vmx
+    run_tool h2k-fetch --workdir ./w/../w2/ vm/../vm//test.vmx
+    assert_status 0
+    [ "$(j .vm.source.path)" = "$PWD/vm/test.vmx" ]
+    [ "$(j .workdir)" = "$PWD/w2" ]
+    [ "$(j .disks[0].source.path)" = "$PWD/vm/sub/a.vmdk" ]
+    [ "$(j .disks[1].source.path)" = "$PWD/vm/b.vmdk" ]
+    [ "$(j .disks[1].current.path)" = "$PWD/vm/b.vmdk" ]
 }
 
 @test "fetch: --name and --workdir" {

@@ -8,6 +8,7 @@
 #ifndef H2K_FETCH_H
 #define H2K_FETCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -53,6 +54,19 @@ int fetch_add_disk (json_object *m, const char *path, const char *format,
  * or -1 reported if PATH cannot be read.
  */
 int fetch_sniff (const char *path, const char **kind);
+
+/* hwversion.c: vm.hardware_version, one value whatever the source.
+ * VMware's is "vmx-NN" (at least two digits: "vmx-07", "vmx-19").
+ * fetch_hw_version takes an OVF VirtualSystemType, a list separated by
+ * blanks or commas ("vmx-07 vmx-08", "virtualbox-2.2"): the highest
+ * vmx-N in it, else its first value as it is.  fetch_vmx_hw_version
+ * takes a VMX virtualHW.version ("8").  Both write BUF (SIZE bytes) and
+ * return 0, or -1 (not reported) if there is no value, it is not a
+ * version, or it does not fit.
+ */
+#define FETCH_MAX_VMX_HW 999
+int fetch_hw_version (const char *list, char *buf, size_t size);
+int fetch_vmx_hw_version (const char *version, char *buf, size_t size);
 
 /* disk.c: every file or directory this run creates in the workdir is
  * noted here (-1 reported on ENOMEM), so that on failure main can call

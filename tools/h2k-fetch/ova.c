@@ -40,6 +40,7 @@ struct scan {
   uint64_t total;
   size_t nentries;
   char **files;                 /* regular files, normalized (NULL-ended) */
+  int64_t *sizes;               /* files[i]'s size in the archive */
   size_t nfiles;
   char **dirs;
   size_t ndirs;
@@ -59,6 +60,7 @@ scan_free (struct scan *s)
   for (size_t i = 0; i < s->ndirs; ++i)
     free (s->dirs[i]);
   free (s->files);
+  free (s->sizes);
   free (s->dirs);
   free (s->ovf_name);
   free (s->ovf_buf);
@@ -160,6 +162,19 @@ push (char ***v, size_t *n, char *s)
   *v = p;
   p[(*n)++] = s;
   p[*n] = NULL;
+  return 0;
+}
+
+/* The size of the file about to be pushed on S->files. */
+static int
+push_size (struct scan *s, int64_t size)
+{
+  int64_t *p = realloc (s->sizes, (s->nfiles + 1) * sizeof *p);
+
+  if (p == NULL)
+    return -1;
+  s->sizes = p;
+  p[s->nfiles] = size;
   return 0;
 }
 
@@ -364,7 +379,7 @@ one_entry (struct scan *s, struct archive *a, struct archive_entry *e)
     s->total += size;
   if (is_ovf && (s->ovf_name = strdup (rel)) == NULL)
     return nomem (s);
-  if (push (&s->files, &s->nfiles, rel) == -1)
+  if (push_size (s, size) == -1 || push (&s->files, &s->nfiles, rel) == -1)
     return nomem (s);
   rel = NULL;
   return 0;
@@ -440,6 +455,22 @@ ovf_label (const struct scan *s)
   return r;
 }
 
+/* The sizes of the referenced members, from the archive's headers (as
+ * ovf_check_package checks them once extracted).
+ */
+static int
+check_member_sizes (const struct scan *s, const struct ovf_vm *vm)
+{
+  const char *slash = strrchr (s->ovf_name, '/');
+  size_t plen = slash ? (size_t) (slash - s->ovf_name) + 1 : 0;
+
+  for (size_t i = 0; i < s->nfiles; ++i)
+    if (strncmp (s->files[i], s->ovf_name, plen) == 0 &&
+        ovf_check_size (vm, s->files[i] + plen, s->sizes[i], s->ova) == -1)
+      return -1;
+  return 0;
+}
+
 static int
 dry_run (struct scan *s, const struct fetch_opts *o, json_object *m)
 {
@@ -463,6 +494,8 @@ dry_run (struct scan *s, const struct fetch_opts *o, json_object *m)
       return -1;
     }
   }
+  if (check_member_sizes (s, vm) == -1)
+    return -1;
   h2k_info ("dry run: %s: %zu entries checked; would extract %s into %s/; "
             "digests and disks are checked only when extracting", s->ova,
             s->nentries, h2k_human_size (size, s->total), o->workdir);

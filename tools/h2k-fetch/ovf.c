@@ -119,6 +119,7 @@ ovf_free (struct ovf_vm *vm)
   free (vm->hardware_version);
   free (vm->guest_os_hint);
   h2k_free_strv (vm->files);
+  free (vm->file_sizes);
   free (vm);
 }
 
@@ -818,10 +819,13 @@ read_file_refs (const struct ctx *c, const xmlXPathObject *files,
   size_t n = nodeset_len (files);
 
   vm->files = calloc (n + 1, sizeof (char *));
-  if (vm->files == NULL)
+  vm->file_sizes = calloc (n + 1, sizeof (int64_t));
+  if (vm->files == NULL || vm->file_sizes == NULL)
     return oom (c);
   for (size_t i = 0; i < n; ++i) {
     xmlNode *f = nodeset_at (files, i);
+    CLEANUP_FREE char *size = NULL;
+    uint64_t bytes;
     char *href;
 
     if (get_ovf_attr (c, f, "href", "File/@ovf:href", &href) == -1)
@@ -831,7 +835,15 @@ read_file_refs (const struct ctx *c, const xmlXPathObject *files,
                  xmlGetLineNo (f));
       return -1;
     }
-    vm->files[i] = href;
+    vm->files[i] = href;                /* freed with VM from here on */
+    vm->file_sizes[i] = -1;
+    if (get_ovf_attr (c, f, "size", "File/@ovf:size", &size) == -1)
+      return -1;
+    if (size && quantity_bytes (c, xmlGetLineNo (f), "File/@ovf:size", size,
+                                NULL, NULL, 1, &bytes) == -1)
+      return -1;
+    if (size)
+      vm->file_sizes[i] = (int64_t) bytes;
     if (!ovf_safe_href (href)) {
       h2k_error ("%s: line %ld: File/@ovf:href: '%.256s' is not a file "
                  "inside the package (absolute path, '..', URL or control "
@@ -846,13 +858,12 @@ read_file_refs (const struct ctx *c, const xmlXPathObject *files,
 static int
 read_file (const struct ctx *c, xmlNode *f, struct ovf_disk *d)
 {
-  CLEANUP_FREE char *size = NULL;
   CLEANUP_FREE char *chunk = NULL;
   long line = xmlGetLineNo (f);
 
+  /* ovf:size: read_file_refs, for every File. */
   if (get_ovf_attr (c, f, "href", "File/@ovf:href", &d->href) == -1 ||
       get_ovf_attr (c, f, "compression", "File/@ovf:compression", &d->compression) == -1 ||
-      get_ovf_attr (c, f, "size", "File/@ovf:size", &size) == -1 ||
       get_ovf_attr (c, f, "chunkSize", "File/@ovf:chunkSize", &chunk) == -1)
     return -1;
   if (d->href == NULL) {
@@ -874,9 +885,6 @@ read_file (const struct ctx *c, xmlNode *f, struct ovf_disk *d)
                "are not supported", c->name, line);
     return -1;
   }
-  if (size && quantity_bytes (c, line, "File/@ovf:size", size, NULL, NULL, 1,
-                              &d->file_size) == -1)
-    return -1;
   return 0;
 }
 
@@ -1098,6 +1106,24 @@ read_memory (const struct ctx *c, const struct item *it, struct ovf_vm *vm)
   return 0;
 }
 
+/* VirtualSystemType, which may list several ("vmx-07 vmx-08"): one
+ * value (fetch_hw_version).
+ */
+static int
+read_system_type (const struct ctx *c, xmlNode *n, struct ovf_vm *vm)
+{
+  CLEANUP_FREE char *list = NULL;
+  char one[OVF_MAX_TEXT + 1];
+
+  if (get_content (c, n, "vssd:VirtualSystemType", &list) == -1)
+    return -1;
+  if (list == NULL || fetch_hw_version (list, one, sizeof one) == -1)
+    return 0;
+  if ((vm->hardware_version = strdup (one)) == NULL)
+    return oom (c);
+  return 0;
+}
+
 static int
 read_hardware (struct ctx *c, xmlNode *hw, struct ovf_vm *vm)
 {
@@ -1111,9 +1137,7 @@ read_hardware (struct ctx *c, xmlNode *hw, struct ovf_vm *vm)
   if (disks == NULL || files == NULL || type == NULL ||
       read_file_refs (c, files, vm) == -1 || read_items (c, hw) == -1)
     return -1;
-  if (nodeset_len (type) > 0 &&
-      get_content (c, nodeset_at (type, 0), "vssd:VirtualSystemType",
-                   &vm->hardware_version) == -1)
+  if (nodeset_len (type) > 0 && read_system_type (c, nodeset_at (type, 0), vm) == -1)
     return -1;
   /* Controllers first: disks may come before their controller. */
   for (size_t i = 0; i < c->nitems; ++i) {
@@ -1503,6 +1527,46 @@ check_disk_files (const struct ovf_vm *vm, const char *ovf_path,
   return 0;
 }
 
+int
+ovf_check_size (const struct ovf_vm *vm, const char *href, int64_t size,
+                const char *label)
+{
+  int64_t declared = -1;
+
+  for (size_t i = 0; vm->files && vm->files[i]; ++i)
+    if (strcmp (vm->files[i], href) == 0)
+      declared = vm->file_sizes[i];
+  if (declared < 0 || size == declared)
+    return 0;
+  if (size < declared) {
+    h2k_error ("%s: %s: References/File ovf:size is %" PRId64 " bytes, but "
+               "the file has %" PRId64 " (truncated?)", label, href,
+               declared, size);
+    return -1;
+  }
+  h2k_warning ("%s: %s: References/File ovf:size is %" PRId64 " bytes, but "
+               "the file has %" PRId64, label, href, declared, size);
+  return 0;
+}
+
+/* Each referenced file present in DIR has its declared size. */
+static int
+check_file_sizes (const struct ovf_vm *vm, const char *dir, const char *label)
+{
+  for (size_t i = 0; vm->files && vm->files[i]; ++i) {
+    CLEANUP_FREE char *p = h2k_path_join (dir, vm->files[i]);
+    struct stat st;
+
+    if (p == NULL)
+      return -1;
+    if (vm->file_sizes[i] < 0 || stat (p, &st) == -1 || !S_ISREG (st.st_mode))
+      continue;
+    if (ovf_check_size (vm, vm->files[i], st.st_size, label) == -1)
+      return -1;
+  }
+  return 0;
+}
+
 /* Warn about the package's files that MF does not list: MEMBERS (an
  * OVA's), else the descriptor and the files it references.
  */
@@ -1542,7 +1606,8 @@ ovf_check_package (const struct ovf_vm *vm, const char *ovf_path,
 
   *verified = NULL;
   if (dir == NULL || mfpath == NULL || certpath == NULL ||
-      check_disk_files (vm, ovf_path, dir, label) == -1)
+      check_disk_files (vm, ovf_path, dir, label) == -1 ||
+      check_file_sizes (vm, dir, label) == -1)
     return -1;
   if (access (certpath, F_OK) == 0)
     h2k_warning ("%s: %s: the signature is not verified", label,
@@ -1585,7 +1650,7 @@ set_nics (const struct ovf_vm *vm, json_object *jvm)
 {
   json_object *nics = json_object_new_array ();
 
-  if (nics == NULL || h2k_json_set (jvm, "nics", nics) == -1)
+  if (h2k_json_set (jvm, "nics", nics) == -1)
     return -1;
   for (size_t i = 0; i < vm->nnics; ++i) {
     const struct ovf_nic *n = &vm->nics[i];
@@ -1593,9 +1658,15 @@ set_nics (const struct ovf_vm *vm, json_object *jvm)
     char id[32];
 
     snprintf (id, sizeof id, "ethernet%zu", i);
-    if (j == NULL || json_object_array_add (nics, j) != 0 ||
-        h2k_json_set_string (j, "id", id) == -1 ||
-        h2k_json_set (j, "mac", n->mac ? json_object_new_string (n->mac) : NULL) == -1 ||
+    if (j == NULL || json_object_array_add (nics, j) != 0) {
+      json_object_put (j);
+      h2k_error ("nics: out of memory");
+      return -1;
+    }
+    if (h2k_json_set_string (j, "id", id) == -1 ||
+        /* null: the hypervisor generates one (as for a VMX). */
+        (n->mac ? h2k_json_set_string (j, "mac", n->mac)
+         : h2k_json_set_null (j, "mac")) == -1 ||
         (n->model && h2k_json_set_string (j, "model", n->model) == -1) ||
         (n->network && h2k_json_set_string (j, "network", n->network) == -1) ||
         h2k_json_set_bool (j, "connected", n->connected) == -1)
@@ -1620,7 +1691,13 @@ set_vm (const struct ovf_vm *vm, const struct ovf_fetch *f,
     fallback = strndup (b, dot && dot != b ? (size_t) (dot - b) : strlen (b));
     name = fallback;
   }
-  if (jvm == NULL || src == NULL || name == NULL ||
+  if (src == NULL || name == NULL) {
+    json_object_put (src);
+    h2k_error ("%s: vm: out of memory", f->source_path);
+    return -1;
+  }
+  /* Each setter reports its own failure (out of memory), once. */
+  if (jvm == NULL ||
       h2k_json_set_string (jvm, "name", name) == -1 ||
       h2k_json_set (jvm, "source", src) == -1 ||
       h2k_json_set_string (src, "kind", f->kind) == -1 ||
@@ -1640,10 +1717,8 @@ set_vm (const struct ovf_vm *vm, const struct ovf_fetch *f,
        h2k_json_set_string (jvm, "hardware_version", vm->hardware_version) == -1) ||
       (vm->guest_os_hint &&
        h2k_json_set_string (jvm, "guest_os_hint", vm->guest_os_hint) == -1) ||
-      set_nics (vm, jvm) == -1) {
-    h2k_error ("%s: cannot fill the manifest: %m", f->source_path);
+      set_nics (vm, jvm) == -1)
     return -1;
-  }
   return 0;
 }
 

@@ -37,7 +37,6 @@ struct ovf_disk {
   char *compression;            /* "gzip", or NULL */
   char *format;                 /* ovf:format URI, or NULL */
   uint64_t capacity;            /* bytes; 0 if not stated */
-  uint64_t file_size;           /* File ovf:size; 0 if not stated */
   char *bus;                    /* scsi, sata, ide, nvme, unknown */
   char *controller;             /* pvscsi, lsilogic, ..., or NULL */
   char *address;                /* "scsi0:1", or NULL */
@@ -58,13 +57,16 @@ struct ovf_vm {
   int64_t memory_mb;            /* 0 if not stated */
   const char *firmware;         /* "bios", "uefi" or NULL (static) */
   int secure_boot;              /* -1 if not stated */
-  char *hardware_version;       /* VirtualSystemType, e.g. "vmx-13" */
+  char *hardware_version;       /* VirtualSystemType as one value
+                                   (fetch_hw_version): "vmx-13",
+                                   "virtualbox-2.2"; or NULL */
   char *guest_os_hint;          /* vmw:osType, vbox:OSType, or "ovf-os:N" */
   struct ovf_disk *disks;       /* in VirtualHardwareSection order */
   size_t ndisks;
   struct ovf_nic *nics;
   size_t nnics;
   char **files;                 /* every References/File href (NULL-ended) */
+  int64_t *file_sizes;          /* files[i]'s ovf:size, or -1 if not stated */
 };
 
 /* Parse BUF (LEN bytes); NAME prefixes every message ("NAME: line N:
@@ -88,9 +90,10 @@ int ovf_safe_href (const char *href);
  * fetch_ova.
  */
 
-/* Check that every disk file of VM exists beside OVF_PATH, and verify
- * the .mf beside it (same base name) if there is one; a .cert is only
- * warned about.  LABEL prefixes messages (the .ovf, or the .ova).
+/* Check that every disk file of VM exists beside OVF_PATH and that each
+ * referenced file there has the ovf:size it declares (ovf_check_size),
+ * and verify the .mf beside it (same base name) if there is one; a .cert
+ * is only warned about.  LABEL prefixes messages (the .ovf, or the .ova).
  * MEMBERS (NULL-ended, relative to the descriptor's directory, or NULL):
  * the package's files, warned about when the .mf does not list them.
  * *VERIFIED: the weakest algorithm used, or NULL without a .mf.
@@ -99,6 +102,15 @@ int ovf_safe_href (const char *href);
 int ovf_check_package (const struct ovf_vm *vm, const char *ovf_path,
                        const char *label, const char *const *members,
                        const char **verified);
+
+/* The file HREF (of VM's References) has SIZE bytes: shorter than its
+ * ovf:size is refused (a truncated download or copy), longer is a
+ * warning (the descriptor's size is wrong, or the file was replaced:
+ * the .mf, when there is one, is what verifies the content).  LABEL
+ * prefixes messages.  0, or -1 reported.
+ */
+int ovf_check_size (const struct ovf_vm *vm, const char *href, int64_t size,
+                    const char *label);
 
 /* Unless O->name overrides it, the VM's name must have no control
  * characters.  LABEL prefixes the message.  0, or -1 reported.

@@ -891,8 +891,16 @@ fetch_vmx_name (const char *path, int *err)
 }
 
 static int
-set_vm_fields (json_object *jvm, const struct vmx_vm *vm)
+set_vm_fields (json_object *jvm, const struct vmx_vm *vm, const char *path)
 {
+  char hw[32] = "";
+
+  if (vm->hardware_version &&
+      fetch_vmx_hw_version (vm->hardware_version, hw, sizeof hw) == -1) {
+    h2k_warning ("%s: virtualHW.version \"%.16s\" is not a version number: "
+                 "not recorded", path, vm->hardware_version);
+    hw[0] = '\0';
+  }
   if (h2k_json_set_string (jvm, "firmware", vm->firmware) == -1 ||
       (vm->secure_boot >= 0 &&
        h2k_json_set_bool (jvm, "secure_boot", vm->secure_boot) == -1) ||
@@ -900,8 +908,7 @@ set_vm_fields (json_object *jvm, const struct vmx_vm *vm)
       (vm->cores_per_socket &&
        h2k_json_set_int (jvm, "cores_per_socket", vm->cores_per_socket) == -1) ||
       h2k_json_set_int (jvm, "memory_mb", vm->memory_mb) == -1 ||
-      (vm->hardware_version &&
-       h2k_json_set_string (jvm, "hardware_version", vm->hardware_version) == -1) ||
+      (hw[0] && h2k_json_set_string (jvm, "hardware_version", hw) == -1) ||
       (vm->guest_os &&
        h2k_json_set_string (jvm, "guest_os_hint", vm->guest_os) == -1))
     return -1;
@@ -926,7 +933,7 @@ set_nics (json_object *jvm, const struct vmx_vm *vm)
     }
     if (h2k_json_set_string (o, "id", n->id) == -1 ||
         (n->mac[0] ? h2k_json_set_string (o, "mac", n->mac)
-         : json_object_object_add (o, "mac", NULL)) != 0 ||
+         : h2k_json_set_null (o, "mac")) == -1 ||
         (n->model[0] && h2k_json_set_string (o, "model", n->model) == -1) ||
         (n->network && h2k_json_set_string (o, "network", n->network) == -1) ||
         h2k_json_set_bool (o, "connected", n->connected) == -1)
@@ -1039,7 +1046,7 @@ fetch_vmx (const char *path, const struct fetch_opts *o, json_object *m)
   if ((o->name == NULL && vm.name &&
        h2k_json_set_string (jvm, "name", vm.name) == -1) ||
       set_source (jvm, path) == -1 ||
-      set_vm_fields (jvm, &vm) == -1 ||
+      set_vm_fields (jvm, &vm, path) == -1 ||
       set_nics (jvm, &vm) == -1)
     return -1;
   return add_disks (m, path, &vm, o);

@@ -224,6 +224,57 @@ TEST (paths)
   CHECK (!h2k_ends_with_ci ("k", ".vmdk"));
 }
 
+/* Lexical normalisation, in place and through join/absolute_path. */
+static void
+check_norm (const char *in, const char *want)
+{
+  char *s = strdup (in);
+
+  if (s == NULL)
+    abort ();
+  h2k_path_normalize (s);
+  if (strcmp (s, want) != 0) {
+    printf ("# normalize \"%s\": \"%s\", expected \"%s\"\n", in, s, want);
+    test_cur_failed = 1;
+  }
+  free (s);
+}
+
+TEST (paths_normalized)
+{
+  CLEANUP_FREE char *a = h2k_path_join ("/srv/in/", "sub/../disk.vmdk");
+  CLEANUP_FREE char *b = h2k_path_join ("/srv//in/.", "./a/./b//c");
+  CLEANUP_FREE char *c = h2k_path_join ("/srv/in", "/x/../../y");
+  CLEANUP_FREE char *d = h2k_absolute_path ("/vm/../vm/x.ovf");
+  CLEANUP_FREE char *e = h2k_absolute_path ("./x/../y.vmx");
+  CLEANUP_FREE char *cwd = getcwd (NULL, 0);
+  CLEANUP_FREE char *want = NULL;
+
+  CHECK_STR (a, "/srv/in/disk.vmdk");
+  CHECK_STR (b, "/srv/in/a/b/c");
+  CHECK_STR (c, "/y");
+  CHECK_STR (d, "/vm/x.ovf");
+  CHECK (cwd != NULL && asprintf (&want, "%s/y.vmx", strcmp (cwd, "/") ? cwd : "") > 0);
+  CHECK_STR (e, want);
+  check_norm ("/", "/");
+  check_norm ("//", "/");
+  check_norm ("/..", "/");
+  check_norm ("/../a/", "/a");
+  check_norm ("/a/b/../../..", "/");
+  check_norm ("/a/./b/.", "/a/b");
+  check_norm ("/a/b/..", "/a");
+  check_norm ("/a/..b/c..", "/a/..b/c..");
+  check_norm ("/.a/...", "/.a/...");
+  check_norm ("", "");
+  check_norm (".", ".");
+  check_norm ("./", ".");
+  check_norm ("a/..", ".");
+  check_norm ("a/../..", "..");
+  check_norm ("../../a/../b", "../../b");
+  check_norm ("../a/../../b/", "../../b");
+  check_norm ("a//b///c/", "a/b/c");
+}
+
 int
 main (void)
 {
@@ -239,5 +290,6 @@ main (void)
   RUN (digests);
   RUN (sizes);
   RUN (paths);
+  RUN (paths_normalized);
   return test_done ();
 }

@@ -12,6 +12,7 @@
 
 #include "test.h"
 #include "h2k.h"
+#include "../../../tools/h2k-fetch/fetch.h"
 #include "../../../tools/h2k-fetch/vmx.h"
 
 static struct vmx *
@@ -227,6 +228,17 @@ TEST (describe)
   CHECK_INT (vm.cpus, 4);
   CHECK_INT (vm.cores_per_socket, 2);
   CHECK_STR (vm.hardware_version, "19");
+  {
+    char hw[16];
+    CHECK_INT (fetch_vmx_hw_version (vm.hardware_version, hw, sizeof hw), 0);
+    CHECK_STR (hw, "vmx-19");
+    CHECK_INT (fetch_vmx_hw_version ("4", hw, sizeof hw), 0);
+    CHECK_STR (hw, "vmx-04");
+    CHECK_INT (fetch_vmx_hw_version ("vmx-4", hw, sizeof hw), -1);
+    CHECK_INT (fetch_vmx_hw_version ("0", hw, sizeof hw), -1);
+    CHECK_INT (fetch_vmx_hw_version ("14a", hw, sizeof hw), -1);
+    CHECK_INT (fetch_vmx_hw_version ("", hw, sizeof hw), -1);
+  }
   CHECK_STR (vm.guest_os, "windows2019srv-64");
 
   /* scsi0:2 scsi0:10 scsi1:0 | sata0:1 | nvme0:0 | ide0:0 */
