@@ -37,7 +37,7 @@ have_corpus (void)
     snprintf (corpus, sizeof corpus, "%s/../shared/corpus/ovf", SRCDIR);
   if (access (corpus, R_OK) == 0)
     return 1;
-  printf ("# corpus not found at %s: corpus checks skipped\n", corpus);
+  SKIP ("corpus not found at %s", corpus);
   return 0;
 }
 
