@@ -43,7 +43,7 @@ resolves_to (const char *hint, int beside, const char *want)
   CLEANUP_FREE char *got = NULL;
 
   errno = 0;
-  got = try_parent (child, hint, beside);
+  got = try_parent (child, hint, "parentFileNameHint", beside);
   if ((got == NULL) != (w == NULL) || (got && strcmp (got, w) != 0)) {
     printf ("# \"%s\": got %s, wanted %s\n", hint, got ? got : "(none)",
             w ? w : "(none)");
