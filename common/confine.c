@@ -151,10 +151,16 @@ h2k_confine_path (const char *naming_file, const char *field,
     return -1;
   }
   /* The file, and the directory qemu takes its own names against. */
-  if (!permitted (real, area) || !permitted (real_dir, area)) {
+  if (!permitted (real, area)) {
     h2k_error ("%s: %s \"%s\" resolves to %s, outside %s: refused (allow "
                "its directory with --allow-disk-dir)", naming_file, field,
-               named, permitted (real, area) ? real_dir : real, area);
+               named, real, area);
+    return -1;
+  }
+  if (!permitted (real_dir, area)) {
+    h2k_error ("%s: %s \"%s\": its directory resolves to %s, outside %s: "
+               "refused (allow it with --allow-disk-dir)", naming_file, field,
+               named, real_dir, area);
     return -1;
   }
   if ((why = refused_type (st.st_mode)) != NULL) {

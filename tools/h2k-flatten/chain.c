@@ -122,19 +122,21 @@ try_parent (const char *child, const char *hint, const char *field,
   }
   errno = ENOENT;
   p = is_foreign_absolute (hint) ? NULL : as_written (dir, name);
-  if (p && absolute && allow_beside)
-    h2k_info ("%s: parent \"%s\" found as written", child, hint);
   if (p || (!is_foreign_absolute (hint) && errno != ENOENT) ||
-      !absolute || !allow_beside)
-    return confined (child, field, p);
+      !absolute || !allow_beside) {
+    p = confined (child, field, p);
+    if (p && absolute && allow_beside)
+      h2k_info ("%s: parent \"%s\" found as written", child, hint);
+    return p;
+  }
   /* An absolute name written on the source host: the same name beside
    * CHILD.
    */
-  p = beside (dir, hint);
+  p = confined (child, field, beside (dir, hint));
   if (p)
     h2k_info ("%s: parent \"%s\" not found as written; using %s beside it",
               child, hint, p);
-  return confined (child, field, p);
+  return p;
 }
 
 char *
