@@ -191,6 +191,19 @@ manifest ()
     assert_status 0
 }
 
+@test "confine: a differencing VHD whose parent locator leads outside" {
+    requires_corpus
+    f="$corpus/disk-images/dfvfs/fat-differential.vhd"
+    [ -f "$f" ] || skip "$f missing"
+    cp "$f" pkg/
+    # Its relative locator ".\fat-parent.vhd" names a link out of pkg.
+    qemu-img create -q -f vpc -o subformat=dynamic,force_size=on outside/fat-parent.vhd 4M
+    ln -s ../outside/fat-parent.vhd pkg/fat-parent.vhd
+    manifest "$PWD/pkg/fat-differential.vhd" vhd >m.json
+    run_tool_in m.json h2k-flatten
+    refused "$PWD/pkg/fat-differential.vhd: parent locator \"$PWD/pkg/fat-parent.vhd\" resolves to $PWD/outside/fat-parent.vhd, outside $PWD/pkg: refused"
+}
+
 @test "confine: an OVA whose descriptor names a host file" {
     requires tar
     flat_vmdk pkg/disk1.vmdk "$host"
