@@ -83,11 +83,32 @@ static const char *const signals[] = { "beacon", "login", NULL };
     .doc = (d) }
 #define END { .name = NULL }
 
+/* An allowed disk directory: absolute, and never the root (the tool
+ * checks again, with symbolic links resolved, when it starts).
+ */
+static int
+check_disk_dir (const char *value, const char **why)
+{
+  if (value[0] != '/') {
+    *why = "expected an absolute directory";
+    return -1;
+  }
+  if (value[strspn (value, "/")] == '\0') {
+    *why = "the root directory would allow any file on the host: refused";
+    return -1;
+  }
+  return 0;
+}
+
 static const struct h2k_config_key common_keys[] = {
   { .name = "verbose", .type = H2K_CONFIG_COUNT, .min = 0, .max = 9,
     .doc = "debug messages: true, or how many times -v" },
   STRING ("failed-manifest", "on failure, write the failed manifest here"),
   BOOLEAN ("dry-run", "decide and record, change nothing"),
+  LIST ("allow-disk-dir", check_disk_dir, NULL,
+        "files image metadata names may also be under these directories"),
+  BOOLEAN ("allow-devices",
+           "files image metadata names may be block or character devices"),
   END
 };
 

@@ -8,20 +8,19 @@
 
 #include "accel.h"
 #include "cleanup.h"
+#include "confine.h"
 #include "error.h"
 #include "guest.h"
 #include "manifest.h"
 #include "qemu-img.h"
 #include "run.h"
 
-static json_object *
+static const char *
 image_of (json_object *disk, int mode)
 {
-  json_object *ov = h2k_json_get_object (disk, "overlay");
-
-  if (mode == H2K_GUEST_RW)
-    return ov;
-  return ov ? ov : h2k_json_get_object (disk, "current");
+  if (mode == H2K_GUEST_RW || h2k_json_get_object (disk, "overlay"))
+    return "overlay";
+  return "current";
 }
 
 guestfs_h *
@@ -39,7 +38,9 @@ h2k_guest_launch (json_object *m, int mode)
   if (g == NULL)
     return NULL;
   for (size_t i = 0; i < n; ++i) {
-    json_object *img = image_of (json_object_array_get_idx (disks, i), mode);
+    json_object *disk = json_object_array_get_idx (disks, i);
+    const char *key = image_of (disk, mode);
+    json_object *img = h2k_json_get_object (disk, key);
     const char *path, *fmt;
 
     if (img == NULL) {
@@ -47,6 +48,9 @@ h2k_guest_launch (json_object *m, int mode)
                  "first (the fixers write only overlays)", i);
       goto fail;
     }
+    /* qemu follows the image's extents, backing and data files itself. */
+    if (h2k_confine_disk (disk, i, key) == -1)
+      goto fail;
     path = h2k_json_get_string (img, "path");
     fmt = h2k_qemu_format (h2k_json_get_string (img, "format"));
     /* Discards reach the overlay (as zero clusters there), so that a

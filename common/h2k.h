@@ -5,6 +5,7 @@
 #include "accel.h"
 #include "cleanup.h"
 #include "config.h"
+#include "confine.h"
 #include "digest.h"
 #include "error.h"
 #include "guest.h"

@@ -1,5 +1,6 @@
 /* h2k: ask qemu-img about images (read-only). */
 
+#include <signal.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -8,6 +9,11 @@
 #include "error.h"
 #include "qemu-img.h"
 #include "run.h"
+
+struct h2k_run_limits h2k_probe_limits = {
+  .address_space = 1ULL << 30,
+  .cpu_seconds = 30,
+};
 
 static const char *const formats[][2] = {
   /* ours     qemu's */
@@ -60,8 +66,20 @@ h2k_qemu_img_info (const char *path, const char *format, unsigned flags)
   argv[i++] = path;
   argv[i] = NULL;
 
-  if (h2k_run (argv, H2K_RUN_OUT | H2K_RUN_ERR, &res) == -1)
+  if (h2k_run_limited (argv, H2K_RUN_OUT | H2K_RUN_ERR, &h2k_probe_limits,
+                       &res) == -1)
     return NULL;
+  if (res.status == 128 + SIGXCPU || res.status == 128 + SIGKILL) {
+    h2k_error ("%s: qemu-img info: the probe exceeded its CPU time limit "
+               "(%lu s) and was killed", path, h2k_probe_limits.cpu_seconds);
+    return NULL;
+  }
+  if (res.status > 128) {
+    h2k_error ("%s: qemu-img info: killed by signal %d (the probe runs with "
+               "%llu MiB of address space)", path, res.status - 128,
+               h2k_probe_limits.address_space >> 20);
+    return NULL;
+  }
   if (res.status != 0) {
     /* qemu-img's message names the file already; keep its last line. */
     char *msg = res.err ? res.err : "";

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,9 +96,32 @@ sink_read (struct sink *s)
   return 0;
 }
 
-/* In the child: wire up fds and exec.  Never returns. */
+/* In the child: apply LIMITS.  -1 on failure (errno set). */
+static int
+set_limits (const struct h2k_run_limits *limits)
+{
+  struct rlimit rl;
+
+  if (limits == NULL)
+    return 0;
+  if (limits->address_space) {
+    rl.rlim_cur = rl.rlim_max = limits->address_space;
+    if (setrlimit (RLIMIT_AS, &rl) == -1)
+      return -1;
+  }
+  if (limits->cpu_seconds) {
+    rl.rlim_cur = limits->cpu_seconds;
+    rl.rlim_max = limits->cpu_seconds + 1;
+    if (setrlimit (RLIMIT_CPU, &rl) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+/* In the child: wire up fds, apply LIMITS and exec.  Never returns. */
 static void __attribute__((noreturn))
-child (const char *const *argv, int outfd, int errfd)
+child (const char *const *argv, int outfd, int errfd,
+       const struct h2k_run_limits *limits)
 {
   int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -108,6 +132,10 @@ child (const char *const *argv, int outfd, int errfd)
   if (errfd >= 0 && dup2 (errfd, 2) == -1)
     _exit (126);
   signal (SIGPIPE, SIG_DFL);
+  if (set_limits (limits) == -1) {
+    fprintf (stderr, "%s: %s: setrlimit: %m\n", h2k_progname, argv[0]);
+    _exit (126);
+  }
   execvp (argv[0], (char *const *) argv);
   fprintf (stderr, "%s: %s: %m\n", h2k_progname, argv[0]);
   _exit (errno == ENOENT ? 127 : 126);
@@ -141,7 +169,8 @@ collect (struct sink *sinks, size_t n)
 }
 
 static int
-run (const char *const *argv, unsigned flags, h2k_run_line_fn line_fn,
+run (const char *const *argv, unsigned flags,
+     const struct h2k_run_limits *limits, h2k_run_line_fn line_fn,
      void *opaque, struct h2k_run_result *res)
 {
   int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -167,7 +196,7 @@ run (const char *const *argv, unsigned flags, h2k_run_line_fn line_fn,
     goto out;
   }
   if (pid == 0)
-    child (argv, outp[1], errp[1]);
+    child (argv, outp[1], errp[1], limits);
 
   if (outp[1] >= 0) {
     close (outp[1]);
@@ -213,7 +242,15 @@ run (const char *const *argv, unsigned flags, h2k_run_line_fn line_fn,
 int
 h2k_run (const char *const *argv, unsigned flags, struct h2k_run_result *res)
 {
-  return run (argv, flags, NULL, NULL, res);
+  return run (argv, flags, NULL, NULL, NULL, res);
+}
+
+int
+h2k_run_limited (const char *const *argv, unsigned flags,
+                 const struct h2k_run_limits *limits,
+                 struct h2k_run_result *res)
+{
+  return run (argv, flags, limits, NULL, NULL, res);
 }
 
 int
@@ -221,7 +258,7 @@ h2k_run_lines (const char *const *argv, unsigned flags,
                h2k_run_line_fn line_fn, void *opaque,
                struct h2k_run_result *res)
 {
-  int r = run (argv, flags | H2K_RUN_OUT, line_fn, opaque, res);
+  int r = run (argv, flags | H2K_RUN_OUT, NULL, line_fn, opaque, res);
 
   /* Records were consumed; do not leave a partial one looking like output. */
   if (res->out)
@@ -380,7 +417,7 @@ h2k_run_until (const char *const *argv, const char *match, double timeout,
   }
   if (pid == 0) {
     dup2 (p[1], 2);
-    child (argv, p[1], -1);
+    child (argv, p[1], -1, NULL);
   }
   close (p[1]);
   p[1] = -1;

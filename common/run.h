@@ -30,6 +30,22 @@ struct h2k_run_result {
 int h2k_run (const char *const *argv, unsigned flags,
              struct h2k_run_result *res);
 
+/* Resource limits set in the child before exec (setrlimit), for commands
+ * that read untrusted input (qemu-img info of an image off the net): a
+ * crafted image must not exhaust the host.  0 leaves a limit alone.  The
+ * CPU limit is soft; the hard one is a second later, so the command gets
+ * SIGXCPU (status 128 + SIGXCPU) before SIGKILL.
+ */
+struct h2k_run_limits {
+  unsigned long long address_space;     /* RLIMIT_AS, bytes */
+  unsigned long cpu_seconds;            /* RLIMIT_CPU */
+};
+
+/* h2k_run with LIMITS (NULL: none). */
+int h2k_run_limited (const char *const *argv, unsigned flags,
+                     const struct h2k_run_limits *limits,
+                     struct h2k_run_result *res);
+
 /* Like h2k_run, but a non-zero status is an error too, reported as
  * "ARGV0 failed (exit N): LAST LINE OF STDERR".  Stderr is always captured
  * (so it can be quoted); with -v it is also printed.

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "confine.h"
 #include "error.h"
 #include "manifest.h"
 #include "tool.h"
@@ -76,6 +77,13 @@ h2k_tool_option (struct h2k_tool *t, int c, const char *arg,
       exit (H2K_EXIT_USAGE);
     }
     return 1;                   /* applied by h2k_tool_config */
+  case H2K_OPT_ALLOW_DISK_DIR:
+    if (h2k_confine_allow_dir (arg) == -1)
+      exit (H2K_EXIT_USAGE);
+    return 1;
+  case H2K_OPT_ALLOW_DEVICES:
+    h2k_confine_allow_devices (1);
+    return 1;
   case '?':
     usage (stderr, H2K_EXIT_USAGE);
     exit (H2K_EXIT_USAGE);

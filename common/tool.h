@@ -38,6 +38,8 @@ enum {
 enum {
   H2K_OPT_FAILED_MANIFEST = CHAR_MAX + 1,
   H2K_OPT_CONFIG,
+  H2K_OPT_ALLOW_DISK_DIR,
+  H2K_OPT_ALLOW_DEVICES,
   H2K_OPT_TOOL,
 };
 
@@ -47,7 +49,9 @@ enum {
   { "version", no_argument, NULL, 'V' },                                  \
   { "verbose", no_argument, NULL, 'v' },                                  \
   { "failed-manifest", required_argument, NULL, H2K_OPT_FAILED_MANIFEST }, \
-  { "config", required_argument, NULL, H2K_OPT_CONFIG }
+  { "config", required_argument, NULL, H2K_OPT_CONFIG },                 \
+  { "allow-disk-dir", required_argument, NULL, H2K_OPT_ALLOW_DISK_DIR },  \
+  { "allow-devices", no_argument, NULL, H2K_OPT_ALLOW_DEVICES }
 
 /* The common options' help text, for usage(). */
 #define H2K_COMMON_HELP                                                   \
@@ -60,6 +64,11 @@ enum {
   "      --config=FILE        options from a YAML file, repeatable (later\n" \
   "                           files override earlier ones, the command\n" \
   "                           line overrides them all); see h2k-config(5)\n" \
+  "      --allow-disk-dir=DIR files that image metadata names (extents,\n" \
+  "                           parents, backing and data files) may also\n" \
+  "                           be under DIR, not only beside the image\n"  \
+  "                           naming them; repeatable; never /\n"        \
+  "      --allow-devices      ... and may be block or character devices\n" \
   "  -h, --help               this help\n"                                \
   "  -V, --version            version of the tool and its libraries\n"
 
@@ -92,7 +101,9 @@ int h2k_tool_config (struct h2k_tool *t, const char *section,
                      const struct option *long_opts, int *argc, char ***argv);
 
 /* Handle option C if it is a common one: -v, --failed-manifest, --config
- * (already applied by h2k_tool_config); -h calls
+ * (already applied by h2k_tool_config), --allow-disk-dir and
+ * --allow-devices (the confinement policy, confine.h; a bad directory is
+ * reported and exits with H2K_EXIT_USAGE); -h calls
  * USAGE (stdout, exit 0) and -V prints the version and exits.  Returns 1
  * if C was handled, 0 if it is the tool's own.
  */

@@ -531,7 +531,8 @@ EOF
     [ -f "$img" ] || skip "$img missing"
     manifest real "disk0=$img:vmdk" > "$BATS_TEST_TMPDIR/m.json"
     run_tool_in "$BATS_TEST_TMPDIR/m.json" h2k-convert --output-dir "$out"
-    assert_failed_cleanly
-    [[ "$stderr" == "h2k-convert: $img: qemu-img check: "*"Could not open"* ]]
+    # Refused before qemu opens it: a descriptor we cannot read may name
+    # any file (common/confine.h).
+    one_line_error "h2k-convert: $img: createType: missing (truncated descriptor?)"
     [ -z "$(ls -A "$out" 2>/dev/null)" ]
 }

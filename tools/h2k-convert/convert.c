@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "cleanup.h"
+#include "confine.h"
 #include "digest.h"
 #include "error.h"
 #include "manifest.h"
@@ -187,6 +188,9 @@ plan_disk (json_object *m, size_t i, const char *outdir,
     return -1;
   }
   close (fd);
+  /* qemu follows the image's extents, backing and data files itself. */
+  if (h2k_confine_disk (disk, i, key) == -1)
+    return -1;
   name = convert_output_name (h2k_json_get_string (h2k_json_get_object (m, "vm"), "name"),
                               j->id, o->format);
   if (name == NULL || (j->dest = h2k_path_join (outdir, name)) == NULL)

@@ -88,14 +88,14 @@ fetch_undo (void)
 /* Read DESC's descriptor (common/vmdk.c checks it, and says clearly
  * when DESC is a lone extent rather than a disk).  If DESC is a text
  * descriptor, set *EXTENTS to its extent file names as written
- * (NULL-terminated), after checking that each exists.  A binary VMDK
- * (its descriptor embedded, its extent itself) leaves *EXTENTS NULL.
+ * (NULL-terminated), after checking that each exists inside DESC's
+ * directory (common/confine.h).  A binary VMDK (its descriptor embedded,
+ * its extent itself) leaves *EXTENTS NULL.
  */
 static int
 vmdk_extents (const char *desc, char ***extents)
 {
   struct h2k_vmdk_descriptor d CLEANUP_VMDK_DESCRIPTOR = { 0 };
-  CLEANUP_FREE char *dir = NULL;
   size_t n = 0;
 
   *extents = NULL;
@@ -103,8 +103,6 @@ vmdk_extents (const char *desc, char ***extents)
     return -1;
   if (d.embedded)
     return 0;
-  if ((dir = h2k_dirname (desc)) == NULL)
-    return -1;
   *extents = calloc (d.nr_extents + 1, sizeof (char *));
   if (*extents == NULL) {
     h2k_error ("%s: %m", desc);
@@ -112,17 +110,11 @@ vmdk_extents (const char *desc, char ***extents)
   }
   for (size_t i = 0; i < d.nr_extents; ++i) {
     const char *e = d.extents[i].file;
-    CLEANUP_FREE char *p = NULL;
-    struct stat st;
 
     if (e == NULL)              /* ZERO */
       continue;
-    if ((p = h2k_path_join (dir, e)) == NULL)
+    if (h2k_confine_path (desc, "extent", e, NULL) == -1)
       return -1;
-    if (stat (p, &st) == -1) {
-      h2k_error ("%s: extent \"%s\": %m", desc, e);
-      return -1;
-    }
     if (((*extents)[n++] = strdup (e)) == NULL) {
       h2k_error ("%s: %m", desc);
       return -1;
@@ -510,6 +502,11 @@ fetch_add_disk (json_object *m, const char *path, const char *format,
     h2k_error ("%s: disk format \"%s\" is not supported", path, fmt);
     return -1;
   }
+  /* Every file the image names (extents, backing and data files) stays
+   * beside it, before our parsers or qemu open any of them.
+   */
+  if (h2k_confine_image (path, fmt, NULL) == -1)
+    return -1;
   if (strcmp (fmt, "vmdk") == 0 && vmdk_extents (path, &extents) == -1)
     return -1;
   if ((info = probe (path, fmt)) == NULL ||

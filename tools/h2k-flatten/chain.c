@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "cleanup.h"
+#include "confine.h"
 #include "error.h"
 #include "manifest.h"
 #include "qemu-img.h"
@@ -92,8 +93,22 @@ beside (const char *dir, const char *name)
   return NULL;
 }
 
+/* P, the parent found for CHILD's FIELD, if it is confined (confine.h);
+ * else NULL reported, with errno EPERM.  Takes P.
+ */
+static char *
+confined (const char *child, const char *field, char *p)
+{
+  if (p == NULL || h2k_confine_path (child, field, p, NULL) == 0)
+    return p;
+  free (p);
+  errno = EPERM;
+  return NULL;
+}
+
 char *
-try_parent (const char *child, const char *hint, int allow_beside)
+try_parent (const char *child, const char *hint, const char *field,
+            int allow_beside)
 {
   CLEANUP_FREE char *dir = h2k_dirname (child);
   CLEANUP_FREE char *name = strdup (hint);
@@ -107,15 +122,17 @@ try_parent (const char *child, const char *hint, int allow_beside)
   }
   errno = ENOENT;
   p = is_foreign_absolute (hint) ? NULL : as_written (dir, name);
-  if (p && absolute && allow_beside)
-    h2k_info ("%s: parent \"%s\" found as written", child, hint);
   if (p || (!is_foreign_absolute (hint) && errno != ENOENT) ||
-      !absolute || !allow_beside)
+      !absolute || !allow_beside) {
+    p = confined (child, field, p);
+    if (p && absolute && allow_beside)
+      h2k_info ("%s: parent \"%s\" found as written", child, hint);
     return p;
+  }
   /* An absolute name written on the source host: the same name beside
    * CHILD.
    */
-  p = beside (dir, hint);
+  p = confined (child, field, beside (dir, hint));
   if (p)
     h2k_info ("%s: parent \"%s\" not found as written; using %s beside it",
               child, hint, p);
@@ -129,7 +146,7 @@ resolve_parent (const char *child, const char *hint, const char *field,
   char *p;
 
   errno = 0;
-  p = try_parent (child, hint, allow_beside);
+  p = try_parent (child, hint, field, allow_beside);
   if (p == NULL && errno == ENOENT)
     h2k_error ("%s: %s: parent \"%s\" not found%s", child, field, hint,
                allow_beside && (hint[0] == '/' || is_foreign_absolute (hint))
@@ -323,7 +340,12 @@ int
 chain_resolve (const char *path, const char *format, struct chain *c)
 {
   memset (c, 0, sizeof *c);
-  if (walk (path, format, c) == -1 || cross_check (c) == -1) {
+  /* walk confines every file it finds (extents, parents); then what qemu
+   * will open when it follows the chain itself (data files too), before
+   * qemu-img info --backing-chain and the collapse do.
+   */
+  if (walk (path, format, c) == -1 ||
+      h2k_confine_image (path, format, NULL) == -1 || cross_check (c) == -1) {
     chain_free (c);
     return -1;
   }

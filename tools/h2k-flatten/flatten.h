@@ -72,20 +72,25 @@ int qemu_virtual_size (const char *path, const char *format, uint64_t *size);
  */
 int probe_safe_format (const char *path, const char **format);
 
-/* Resolve a parent's name as written in CHILD (absolute path): relative
- * names against CHILD's directory.  With ALLOW_BESIDE, an absolute name
- * that does not exist (written on the source host: /vmfs/volumes/...,
- * C:\...) is tried as the same file name beside CHILD, and an info line
- * says so.  Returns a string the caller frees, or NULL reported (naming
- * CHILD and FIELD) when no candidate exists.
+/* Resolve a parent's name as written in CHILD's FIELD (CHILD an absolute
+ * path): relative names against CHILD's directory.  With ALLOW_BESIDE, an
+ * absolute name that does not exist (written on the source host:
+ * /vmfs/volumes/..., C:\...) is tried as the same file name beside
+ * CHILD, and an info line says so.  The parent found must be confined
+ * (common/confine.h: inside CHILD's directory or an allowed one, a
+ * regular file): an absolute name that exists elsewhere is refused, not
+ * looked for beside CHILD.  Returns a string the caller frees, or NULL
+ * reported (naming CHILD and FIELD) when no candidate exists or it is
+ * refused.
  */
 char *resolve_parent (const char *child, const char *hint, const char *field,
                       int allow_beside);
 
-/* The same without the error: NULL with errno ENOENT when not found
- * (other errors are reported).
+/* The same without the not-found error: NULL with errno ENOENT when not
+ * found (other errors, a refused parent included, are reported).
  */
-char *try_parent (const char *child, const char *hint, int allow_beside);
+char *try_parent (const char *child, const char *hint, const char *field,
+                  int allow_beside);
 
 /* collapse.c: convert the chain into a qcow2 at DEST (published
  * atomically); PROGRESS shows qemu-img's progress.  0, or -1 reported.

@@ -61,7 +61,7 @@ find_parent (struct node *n, const struct h2k_vhd_info *in)
       if (first == NULL)
         first = p;
       errno = 0;
-      n->parent_path = try_parent (n->path, p, k > 0);
+      n->parent_path = try_parent (n->path, p, "parent locator", k > 0);
       if (n->parent_path == NULL && errno != ENOENT)
         return -1;
       if (n->parent_path)
@@ -72,7 +72,8 @@ find_parent (struct node *n, const struct h2k_vhd_info *in)
     if (first == NULL)
       first = in->dyn.parent_name;
     errno = 0;
-    n->parent_path = try_parent (n->path, in->dyn.parent_name, 1);
+    n->parent_path = try_parent (n->path, in->dyn.parent_name,
+                                 "parent name", 1);
     if (n->parent_path == NULL && errno != ENOENT)
       return -1;
   }
@@ -167,7 +168,7 @@ vhdx_parent (struct node *n, const struct h2k_vhdx_info *in)
     if (first == NULL)
       first = paths[k];
     errno = 0;
-    n->parent_path = try_parent (n->path, paths[k], k > 0);
+    n->parent_path = try_parent (n->path, paths[k], "parent locator", k > 0);
     if (n->parent_path == NULL && errno != ENOENT)
       return -1;
     if (n->parent_path)

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "confine.h"
 #include "error.h"
 #include "util.h"
 #include "vmdk.h"
 #include "flatten.h"
 
-/* Every extent a text descriptor names must be there and readable.  An
+/* Every extent a text descriptor names must be there, readable and
+ * inside the descriptor's directory (common/confine.h).  An
  * embedded descriptor names its own file (as it was called when
  * created), which qemu ignores, and so do we.
  */
@@ -39,6 +41,8 @@ check_extents (const struct node *n, const struct h2k_vmdk_descriptor *d)
       h2k_error ("%s: extent %zu: %s: %m", n->path, i, p);
       return -1;
     }
+    if (h2k_confine_path (n->path, "extent", e->file, NULL) == -1)
+      return -1;
   }
   return 0;
 }

@@ -46,6 +46,9 @@ make_one (json_object *disk, size_t i, const char *workdir)
     h2k_error ("<stdin>: /disks/%zu/current/path: %s: %m", i, given);
     return -1;
   }
+  /* qemu-img create opens the current image and what it names. */
+  if (h2k_confine_disk (disk, i, "current") == -1)
+    return -1;
   if (overlay_is_current (disk, current)) {
     h2k_debug ("%s: keeping overlay %s", id,
                h2k_json_get_string (h2k_json_get_object (disk, "overlay"), "path"));

@@ -81,5 +81,6 @@ plan_disk (json_object *disk, size_t i, const char *name, struct qemu_disk *d)
     h2k_error ("%s: /disks/%zu/%s/path: %s: %m", name, i, key, d->path);
     return -1;
   }
-  return 0;
+  /* qemu follows the image's extents, backing and data files itself. */
+  return h2k_confine_disk (disk, i, key);
 }

@@ -43,7 +43,7 @@ resolves_to (const char *hint, int beside, const char *want)
   CLEANUP_FREE char *got = NULL;
 
   errno = 0;
-  got = try_parent (child, hint, beside);
+  got = try_parent (child, hint, "parentFileNameHint", beside);
   if ((got == NULL) != (w == NULL) || (got && strcmp (got, w) != 0)) {
     printf ("# \"%s\": got %s, wanted %s\n", hint, got ? got : "(none)",
             w ? w : "(none)");
@@ -97,6 +97,32 @@ TEST (resolve_messages)
   h2k_clear_error ();
 }
 
+/* A parent that exists outside the child's directory is refused, not
+ * looked for beside the child (common/confine.h).
+ */
+TEST (confined)
+{
+  CLEANUP_FREE char *child = in_dir ("child.vmdk");
+  CLEANUP_FREE char *got = NULL, *want = NULL;
+
+  h2k_clear_error ();
+  errno = 0;
+  got = try_parent (child, "/etc/passwd", "parentFileNameHint", 1);
+  CHECK (got == NULL && errno == EPERM);
+  if (asprintf (&want, "%s: parentFileNameHint \"/etc/passwd\" resolves to "
+                "/etc/passwd, outside %s: refused (allow its directory with "
+                "--allow-disk-dir)", child, dir) == -1)
+    abort ();
+  CHECK_STR (h2k_first_error (), want);
+  h2k_clear_error ();
+  CHECK (try_parent (child, "../../etc/passwd", "parentFileNameHint", 0) == NULL);
+  CHECK (errno == EPERM);
+  h2k_clear_error ();
+  CHECK (resolve_parent (child, "../../etc/passwd", "backing file", 0) == NULL);
+  CHECK (strstr (h2k_first_error (), "backing file \"") != NULL);
+  h2k_clear_error ();
+}
+
 TEST (probe)
 {
   CLEANUP_FREE char *q = in_dir ("q"), *r = in_dir ("r"), *t = in_dir ("t");
@@ -135,6 +161,7 @@ main (void)
   RUN (relative);
   RUN (absolute);
   RUN (resolve_messages);
+  RUN (confined);
   RUN (probe);
   {
     const char *names[] = { "base.vmdk", "sub/b2.vmdk", "q", "r", "t", "e", "v" };
