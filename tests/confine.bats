@@ -144,7 +144,7 @@ manifest ()
     refused "pkg/child.vmdk: parentFileNameHint \"$PWD/outside/parent.vmdk\" resolves to"
     flat_vmdk pkg/child2.vmdk d-flat.vmdk ../outside/parent.vmdk
     run_tool h2k-flatten <<<"$(manifest "$PWD/pkg/child2.vmdk" vmdk)"
-    refused "pkg/child2.vmdk: parentFileNameHint \"$PWD/pkg/../outside/parent.vmdk\" resolves to"
+    refused "pkg/child2.vmdk: parentFileNameHint \"../outside/parent.vmdk\" resolves to $PWD/outside/parent.vmdk, outside $PWD/pkg: refused"
     # An ESXi hint that does not exist here: the file beside the child.
     cp outside/parent.vmdk outside/p-flat.vmdk pkg/
     flat_vmdk pkg/child3.vmdk d-flat.vmdk /vmfs/volumes/ds1/vm/parent.vmdk

@@ -94,12 +94,14 @@ beside (const char *dir, const char *name)
 }
 
 /* P, the parent found for CHILD's FIELD, if it is confined (confine.h);
- * else NULL reported, with errno EPERM.  Takes P.
+ * else NULL reported, with errno EPERM.  NAME is the field's value as
+ * the error quotes it: the hint as written, or P when P is not what the
+ * hint says (the ESXi file beside the child).  Takes P.
  */
 static char *
-confined (const char *child, const char *field, char *p)
+confined (const char *child, const char *field, const char *name, char *p)
 {
-  if (p == NULL || h2k_confine_path (child, field, p, NULL) == 0)
+  if (p == NULL || h2k_confine_path (child, field, name, NULL) == 0)
     return p;
   free (p);
   errno = EPERM;
@@ -124,7 +126,7 @@ try_parent (const char *child, const char *hint, const char *field,
   p = is_foreign_absolute (hint) ? NULL : as_written (dir, name);
   if (p || (!is_foreign_absolute (hint) && errno != ENOENT) ||
       !absolute || !allow_beside) {
-    p = confined (child, field, p);
+    p = confined (child, field, hint, p);
     if (p && absolute && allow_beside)
       h2k_info ("%s: parent \"%s\" found as written", child, hint);
     return p;
@@ -132,7 +134,8 @@ try_parent (const char *child, const char *hint, const char *field,
   /* An absolute name written on the source host: the same name beside
    * CHILD.
    */
-  p = confined (child, field, beside (dir, hint));
+  p = beside (dir, hint);
+  p = confined (child, field, p, p);
   if (p)
     h2k_info ("%s: parent \"%s\" not found as written; using %s beside it",
               child, hint, p);
