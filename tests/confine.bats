@@ -201,7 +201,7 @@ manifest ()
     ln -s ../outside/fat-parent.vhd pkg/fat-parent.vhd
     manifest "$PWD/pkg/fat-differential.vhd" vhd >m.json
     run_tool_in m.json h2k-flatten
-    refused "$PWD/pkg/fat-differential.vhd: parent locator \"$PWD/pkg/fat-parent.vhd\" resolves to $PWD/outside/fat-parent.vhd, outside $PWD/pkg: refused"
+    refused "$PWD/pkg/fat-differential.vhd: parent locator \"./fat-parent.vhd\" resolves to $PWD/outside/fat-parent.vhd, outside $PWD/pkg: refused"
 }
 
 @test "confine: an OVA whose descriptor names a host file" {

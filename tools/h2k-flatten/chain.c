@@ -95,7 +95,8 @@ beside (const char *dir, const char *name)
 
 /* P, the parent found for CHILD's FIELD, if it is confined (confine.h);
  * else NULL reported, with errno EPERM.  NAME is the field's value as
- * the error quotes it: the hint as written, or P when P is not what the
+ * the error quotes it: the hint as written (Windows separators made
+ * slashes), or P when P is not what the
  * hint says (the ESXi file beside the child).  Takes P.
  */
 static char *
@@ -126,7 +127,7 @@ try_parent (const char *child, const char *hint, const char *field,
   p = is_foreign_absolute (hint) ? NULL : as_written (dir, name);
   if (p || (!is_foreign_absolute (hint) && errno != ENOENT) ||
       !absolute || !allow_beside) {
-    p = confined (child, field, hint, p);
+    p = confined (child, field, name, p);
     if (p && absolute && allow_beside)
       h2k_info ("%s: parent \"%s\" found as written", child, hint);
     return p;
