@@ -186,6 +186,20 @@ int http_fetch_source (const struct remote_url *u, const struct fetch_opts *o,
                        const struct remote_opts *ro, const char *dldir,
                        char **top, const char **kind_hint);
 
+/* http.c: download the one file at URL (http or https) into DEST with
+ * the whole engine (parallel Range requests, resume, retries, sparse
+ * writes, progress), verify it against SHA256 when not NULL, publish it
+ * and record it (remote_record_file, under LABEL: the URL as it may be
+ * shown).  HEADERS: extra request headers ("Cookie: ...", NULL-terminated
+ * array, or NULL); they may carry credentials, so they are never logged.
+ * This is the data plane the vSphere source (vsphere.c, a later issue)
+ * uses for datastore /folder downloads with its session cookie; every
+ * file http_fetch_source downloads goes through it too.
+ */
+int http_download (const char *url, const char *label,
+                   const char *const *headers, const char *dest,
+                   const struct remote_opts *ro, const char *sha256);
+
 /* ssh.c: fetch the source at U (ssh/sftp). */
 int ssh_fetch_source (const struct remote_url *u, const struct fetch_opts *o,
                       const struct remote_opts *ro, const char *dldir,
