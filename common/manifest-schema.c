@@ -48,6 +48,31 @@ static const struct h2k_schema version = { .type = S_INT, .min = 1, .max = 1 };
 static const struct h2k_schema cpus = { .type = S_INT, .min = 1, .max = 4096 };
 static const struct h2k_schema memory = { .type = S_INT, .min = 1, .max = INT64_C (1) << 32 };
 
+ENUM (remote_protocol, "http", "https", "sftp");
+
+/* vm.source.remote.files[] */
+static const struct h2k_sfield remote_file_fields[] = {
+  { "url", &text, 1 },
+  { "path", &abspath, 1 },
+  { "size", &size, 1 },
+  { "resumed_from", &size, 1 },
+  { "validator", &text, 0 },
+  { "sha256", &sha256, 0 },
+  { NULL }
+};
+static const struct h2k_schema remote_file = { .type = S_OBJECT, .fields = remote_file_fields };
+static const struct h2k_schema remote_files = { .type = S_ARRAY, .items = &remote_file, .max = MAX_ITEMS };
+
+/* vm.source.remote */
+static const struct h2k_sfield remote_fields[] = {
+  { "protocol", &remote_protocol, 1 },
+  { "insecure", &boolean, 1 },
+  { "warning", &text, 0 },
+  { "files", &remote_files, 1 },
+  { NULL }
+};
+static const struct h2k_schema remote = { .type = S_OBJECT, .fields = remote_fields };
+
 /* vm.source */
 static const struct h2k_sfield vm_source_fields[] = {
   { "kind", &source_kind, 1 },
@@ -55,6 +80,8 @@ static const struct h2k_sfield vm_source_fields[] = {
   { "sha256", &sha256, 0 },
   { "extracted_dir", &abspath, 0 },
   { "manifest_verified", &text, 0 },
+  { "url", &text, 0 },
+  { "remote", &remote, 0 },
   { NULL }
 };
 static const struct h2k_schema vm_source = { .type = S_OBJECT, .fields = vm_source_fields };

@@ -17,6 +17,7 @@
 #include "h2k.h"
 #include "fetch.h"
 #include "vmx.h"
+#include "remote.h"
 
 #define DEFAULT_MAX_EXTRACT "1T"
 
@@ -27,6 +28,16 @@ enum {
   OPT_MAX_EXTRACT,
   OPT_FORMAT,
   OPT_FIRMWARE,
+  OPT_CONNECTIONS,
+  OPT_SHA256,
+  OPT_CACERT,
+  OPT_INSECURE,
+  OPT_KNOWN_HOSTS,
+  OPT_IDENTITY_FILE,
+  OPT_PASSWORD_FILE,
+  OPT_PASSWORD_ENV,
+  OPT_TOKEN_FILE,
+  OPT_TOKEN_ENV,
 };
 
 static const char short_opts[] = H2K_COMMON_SHORT "n";
@@ -39,6 +50,16 @@ static const struct option long_opts[] = {
   { "max-extract", required_argument, NULL, OPT_MAX_EXTRACT },
   { "format", required_argument, NULL, OPT_FORMAT },
   { "firmware", required_argument, NULL, OPT_FIRMWARE },
+  { "connections", required_argument, NULL, OPT_CONNECTIONS },
+  { "sha256", required_argument, NULL, OPT_SHA256 },
+  { "cacert", required_argument, NULL, OPT_CACERT },
+  { "insecure", no_argument, NULL, OPT_INSECURE },
+  { "known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS },
+  { "identity-file", required_argument, NULL, OPT_IDENTITY_FILE },
+  { "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+  { "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
+  { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+  { "token-env", required_argument, NULL, OPT_TOKEN_ENV },
   { NULL }
 };
 
@@ -50,7 +71,10 @@ usage (FILE *fp, int status)
 "Build the first h2k manifest from SOURCE and write it to standard output.\n"
 "SOURCE is a VMware .vmx, an .ovf, an .ova, or a disk image (VMDK, VHD,\n"
 "VHDX, qcow2, VDI; raw with --format raw).  Source files are never\n"
-"written.\n"
+"written.  SOURCE may be a URL: http://, https:// (an .ova, an .ovf and\n"
+"the files it references, or a disk image), ssh:// or sftp:// (an ESXi\n"
+"host's .vmx and its disks, or any of the above); the files are downloaded\n"
+"into WORKDIR/download, resumably, then read as local files.\n"
 "\n"
 "Options:\n"
 "      --workdir=DIR        where this migration's files go (default:\n"
@@ -65,7 +89,24 @@ usage (FILE *fp, int status)
 "      --max-extract=SIZE   refuse an OVA expanding past SIZE (default "
 DEFAULT_MAX_EXTRACT ")\n"
 "  -n, --dry-run            decide and print the manifest, but create,\n"
-"                           copy and extract nothing\n"
+"                           copy and extract nothing (not for URLs)\n"
+"\n"
+"URL sources (credentials are never given on the command line):\n"
+"      --connections=N      parallel HTTP Range requests per file (1-16,\n"
+"                           default 4)\n"
+"      --sha256=HEX         the file the URL names must have this sha256\n"
+"      --cacert=FILE        trust the CA certificates in FILE (PEM) for\n"
+"                           HTTPS (default: the system's)\n"
+"      --insecure           do not verify TLS certificates (a warning is\n"
+"                           recorded in the manifest)\n"
+"      --known-hosts=FILE   SSH host keys (default: ~/.ssh/known_hosts)\n"
+"      --identity-file=FILE SSH private key (default: ssh-agent, then\n"
+"                           ~/.ssh/id_*)\n"
+"      --password-file=FILE the password (for the URL's user@) is the\n"
+"                           first line of FILE\n"
+"      --password-env=VAR   ... or the value of the environment variable\n"
+"      --token-file=FILE    HTTP bearer token, first line of FILE\n"
+"      --token-env=VAR      ... or the value of the environment variable\n"
 H2K_COMMON_HELP
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error.\n",
@@ -192,7 +233,7 @@ default_workdir (const char *name)
  * for fetch_undo if we made it.
  */
 static int
-prepare_workdir (const char *dir, int dry_run)
+prepare_workdir (const char *dir, int dry_run, int note)
 {
   struct stat st;
 
@@ -215,7 +256,7 @@ prepare_workdir (const char *dir, int dry_run)
     h2k_error ("%s: cannot create the workdir: %m", dir);
     return -1;
   }
-  return fetch_note_created (dir);
+  return note ? fetch_note_created (dir) : 0;
 }
 
 static int
@@ -286,15 +327,76 @@ override_firmware (json_object *m, const char *firmware)
   return 0;
 }
 
+/* The kind of the downloaded file TOP: what the remote side says
+ * (HINT), else as for a local file.
+ */
+static int
+downloaded_kind (const char *top, const char *hint, const char *format,
+                 enum kind *k)
+{
+  if (check_source (top) == -1)
+    return -1;
+  if (hint && format == NULL && kind_of_name (hint, k) == 0)
+    return 0;
+  return decide_kind (top, format, k);
+}
+
+/* A URL source: download into WORKDIR/download (kept on failure, for a
+ * resume: the workdir is not noted for fetch_undo, nor is the download),
+ * then the local path on the downloaded file.
+ */
+static int
+fetch_url (const char *source, struct fetch_opts *o,
+           const struct remote_opts *ro, const char *workdir_opt,
+           json_object **m)
+{
+  CLEANUP_FREE char *name = NULL, *workdir = NULL, *top = NULL;
+  const char *hint;
+  enum kind k;
+  int r;
+
+  if (o->dry_run) {
+    h2k_error ("%s: --dry-run does not apply to URL sources (they would "
+               "have to be downloaded first)", source);
+    return -1;
+  }
+  name = o->name ? strdup (o->name) : remote_default_name (source);
+  if (name == NULL)
+    return -1;
+  workdir = workdir_opt ? h2k_absolute_path (workdir_opt)
+    : default_workdir (name);
+  if (workdir == NULL)
+    return -1;
+  o->workdir = workdir;
+  h2k_debug ("source %s, name \"%s\", workdir %s", source, name, workdir);
+  r = (*m = h2k_manifest_new (name)) == NULL ||
+    h2k_json_set_string (*m, "workdir", workdir) == -1 ||
+    prepare_workdir (workdir, 0, 0) == -1 ||
+    fetch_remote (source, o, ro, &top, &hint) == -1 ||
+    downloaded_kind (top, hint, o->format, &k) == -1 ||
+    run (top, k, o, *m) == -1 ||
+    remote_record_manifest (*m) == -1 ||
+    (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
+  o->workdir = NULL;            /* freed on return */
+  return r;
+}
+
 /* Everything after option parsing; M gets the manifest (or stays NULL). */
 static int
-fetch (const char *source, struct fetch_opts *o, const char *workdir_opt,
-       json_object **m)
+fetch (const char *source, struct fetch_opts *o, const struct remote_opts *ro,
+       const char *workdir_opt, json_object **m)
 {
   CLEANUP_FREE char *name = NULL, *workdir = NULL;
   enum kind k;
   int r;
 
+  if (remote_is_url (source))
+    return fetch_url (source, o, ro, workdir_opt, m);
+  if (ro->sha256) {
+    h2k_error ("%s: --sha256 applies to URL sources (a local file is "
+               "read in place)", source);
+    return -1;
+  }
   if (check_source (source) == -1 ||
       decide_kind (source, o->format, &k) == -1)
     return -1;
@@ -309,11 +411,43 @@ fetch (const char *source, struct fetch_opts *o, const char *workdir_opt,
   h2k_debug ("source %s, name \"%s\", workdir %s", source, name, workdir);
   r = (*m = h2k_manifest_new (name)) == NULL ||
     h2k_json_set_string (*m, "workdir", workdir) == -1 ||
-    prepare_workdir (workdir, o->dry_run) == -1 ||
+    prepare_workdir (workdir, o->dry_run, 1) == -1 ||
     run (source, k, o, *m) == -1 ||
     (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
   o->workdir = NULL;            /* freed on return */
   return r;
+}
+
+/* The URL options' values; the later of --X-file and --X-env wins
+ * (so the command line overrides the configuration).
+ */
+static int
+check_remote_opts (const char *connections, struct remote_opts *ro)
+{
+  if (connections) {
+    char *end;
+    unsigned long n;
+    errno = 0;
+    n = strtoul (connections, &end, 10);
+    if (errno || end == connections || *end || n < 1 ||
+        n > REMOTE_MAX_CONNECTIONS) {
+      h2k_error ("--connections: \"%s\" is not a number from 1 to %d",
+                 connections, REMOTE_MAX_CONNECTIONS);
+      return -1;
+    }
+    ro->connections = (unsigned) n;
+  }
+  if (ro->sha256 && !h2k_is_hex (ro->sha256, 64)) {
+    h2k_error ("--sha256: expected 64 hexadecimal digits");
+    return -1;
+  }
+  if ((ro->password_env && ro->password_env[0] == '\0') ||
+      (ro->token_env && ro->token_env[0] == '\0')) {
+    h2k_error ("--password-env, --token-env: the variable's name is empty");
+    return -1;
+  }
+  ro->verbose = h2k_verbose;
+  return 0;
 }
 
 int
@@ -321,7 +455,9 @@ main (int argc, char **argv)
 {
   static struct h2k_tool tool;
   struct fetch_opts o = { 0 };
+  struct remote_opts ro = { .connections = REMOTE_DEFAULT_CONNECTIONS };
   const char *workdir = NULL, *max_extract = DEFAULT_MAX_EXTRACT;
+  const char *connections = NULL;
   json_object *m = NULL;
   int c, r, status;
 
@@ -339,6 +475,16 @@ main (int argc, char **argv)
     case OPT_MAX_EXTRACT: max_extract = optarg; break;
     case OPT_FORMAT: o.format = optarg; break;
     case OPT_FIRMWARE: o.firmware = optarg; break;
+    case OPT_CONNECTIONS: connections = optarg; break;
+    case OPT_SHA256: ro.sha256 = optarg; break;
+    case OPT_CACERT: ro.cacert = optarg; break;
+    case OPT_INSECURE: ro.insecure = 1; break;
+    case OPT_KNOWN_HOSTS: ro.known_hosts = optarg; break;
+    case OPT_IDENTITY_FILE: ro.identity_file = optarg; break;
+    case OPT_PASSWORD_FILE: ro.password_file = optarg; ro.password_env = NULL; break;
+    case OPT_PASSWORD_ENV: ro.password_env = optarg; ro.password_file = NULL; break;
+    case OPT_TOKEN_FILE: ro.token_file = optarg; ro.token_env = NULL; break;
+    case OPT_TOKEN_ENV: ro.token_env = optarg; ro.token_file = NULL; break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
       return H2K_EXIT_USAGE;
@@ -369,9 +515,11 @@ main (int argc, char **argv)
   }
   if (o.name && check_name (o.name) == -1)
     return H2K_EXIT_USAGE;
+  if (check_remote_opts (connections, &ro) == -1)
+    return H2K_EXIT_USAGE;
   tool.stage.dry_run = o.dry_run;
 
-  r = fetch (argv[optind], &o, workdir, &m);
+  r = fetch (argv[optind], &o, &ro, workdir, &m);
   if (r == -1)
     fetch_undo ();
   status = h2k_tool_finish (&tool, m, r);
@@ -380,5 +528,6 @@ main (int argc, char **argv)
    */
   if (status != H2K_EXIT_OK && r == 0)
     fetch_undo ();
+  remote_free ();
   return status;
 }

@@ -17,6 +17,16 @@
  *   ssh.c      ssh:// and sftp:// (libssh): host key check, auth,
  *              pipelined SFTP reads, the VMX's VMDK family
  *
+ * Changes since the first version of this header (for ssh.c):
+ *  - struct remote_url has request_path (encoded path + query, HTTP);
+ *  - fetch_remote no longer takes M: main.c calls
+ *    remote_record_manifest (m) after the local path (which replaces
+ *    vm.source), so records made by remote_record_file all end up there;
+ *  - partial_resumed () and partial_sha256 () for the record;
+ *  - partial_open with *COMPLETE = 1 still returns a handle (for those
+ *    two getters): just partial_close it, do not commit.
+ *  - ro->verbose is h2k_verbose (count of -v).
+ *
  * Downloads are never taken back by fetch_undo: a failed or killed run
  * leaves resumable part files (and the files it finished), and the same
  * command continues from them.
@@ -63,7 +73,10 @@ struct remote_url {
   char *host;
   unsigned port;                /* 0: the scheme's default */
   char *path;                   /* percent-decoded, absolute */
-  char *display;
+  char *request_path;           /* as written (still encoded), with any
+                                   ?query: what HTTP requests ask for */
+  char *display;                /* never shows a ?query (it may hold a
+                                   signature) */
 };
 
 /* Is S a URL of a scheme we fetch (http, https, ssh, sftp)? */
@@ -91,16 +104,25 @@ int remote_secret_load (const char *file, const char *env, const char *what,
                         char **secret);
 void remote_secret_free (char **secret);
 
-/* Fetch the source at URL into O->workdir/download/ and set *TOP to the
- * local path of the file main.c must then read as a local source (the
- * .vmx, .ovf, .ova or disk image), and *KIND_HINT to "vmx", "ovf", "ova"
- * or NULL (a disk image: main sniffs it).  Records vm.source.url and
- * vm.source.remote in M (see h2k-manifest(5)).  -1 reported, as one line
- * naming the URL.
+/* Fetch the source at URL into O->workdir/download/ (created, and never
+ * removed by fetch_undo) and set *TOP to the local path of the file
+ * main.c must then read as a local source (the .vmx, .ovf, .ova or disk
+ * image; caller frees), and *KIND_HINT to "vmx", "ovf", "ova" or NULL (a
+ * disk image: main sniffs it).  -1 reported, as one line naming the URL.
+ * Each downloaded file is noted with remote_record_file.
  */
 int fetch_remote (const char *url, const struct fetch_opts *o,
-                  const struct remote_opts *ro, json_object *m, char **top,
+                  const struct remote_opts *ro, char **top,
                   const char **kind_hint);
+
+/* After the local path filled M: set vm.source.url and vm.source.remote
+ * {protocol, insecure, warning?, files[]} (see h2k-manifest(5)).  -1
+ * reported (ENOMEM).
+ */
+int remote_record_manifest (json_object *m);
+
+/* Free the records (at exit; for valgrind). */
+void remote_free (void);
 
 /* ---------------------------------------------------------------- */
 /* partial.c: one file downloaded resumably.
@@ -133,6 +155,12 @@ struct partial *partial_open (const char *dest, const char *label,
                               int *complete);
 
 uint64_t partial_size (const struct partial *p);
+/* Bytes already on disk when opened (chunks done by an earlier run). */
+uint64_t partial_resumed (const struct partial *p);
+/* The file's sha256 (hex) when known: verified by partial_commit, or
+ * recorded by the run that finished it; else NULL.
+ */
+const char *partial_sha256 (const struct partial *p);
 size_t partial_nchunks (const struct partial *p);
 int partial_chunk_is_done (const struct partial *p, size_t chunk);
 /* [*OFF, *OFF + *LEN) of chunk CHUNK. */
