@@ -58,6 +58,7 @@ type env struct {
 	dsName string
 	dsDir  string
 	net    types.BaseVirtualDeviceBackingInfo
+	nvm    int
 }
 
 func check(err error, what string) {
@@ -148,7 +149,8 @@ func (e *env) createVM(folder *object.Folder, name, dir, diskMode string, on boo
 	check(err, "vmxnet3")
 	card := nic.(types.BaseVirtualEthernetCard).GetVirtualEthernetCard()
 	card.AddressType = string(types.VirtualEthernetCardMacTypeManual)
-	card.MacAddress = fmt.Sprintf("00:50:56:3a:5c:%02x", 0x10+len(name)+int(name[len(name)-1]))
+	e.nvm++
+	card.MacAddress = fmt.Sprintf("00:50:56:3a:5c:%02x", 0x10+e.nvm)
 	devices = append(devices, disk, nic)
 	for _, d := range devices {
 		ds := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd, Device: d}

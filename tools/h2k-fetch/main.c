@@ -18,6 +18,7 @@
 #include "fetch.h"
 #include "vmx.h"
 #include "remote.h"
+#include "vsphere.h"
 
 #define DEFAULT_MAX_EXTRACT "1T"
 
@@ -38,6 +39,9 @@ enum {
   OPT_PASSWORD_ENV,
   OPT_TOKEN_FILE,
   OPT_TOKEN_ENV,
+  OPT_LIST,
+  OPT_SNAPSHOT,
+  OPT_THUMBPRINT,
 };
 
 static const char short_opts[] = H2K_COMMON_SHORT "n";
@@ -60,6 +64,9 @@ static const struct option long_opts[] = {
   { "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
   { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
   { "token-env", required_argument, NULL, OPT_TOKEN_ENV },
+  { "list", no_argument, NULL, OPT_LIST },
+  { "snapshot", no_argument, NULL, OPT_SNAPSHOT },
+  { "thumbprint", required_argument, NULL, OPT_THUMBPRINT },
   { NULL }
 };
 
@@ -107,6 +114,18 @@ DEFAULT_MAX_EXTRACT ")\n"
 "      --password-env=VAR   ... or the value of the environment variable\n"
 "      --token-file=FILE    HTTP bearer token, first line of FILE\n"
 "      --token-env=VAR      ... or the value of the environment variable\n"
+"\n"
+"vSphere sources (vsphere://user@vcenter/DC/vm/Folder/VM, esxi://user@host/VM;\n"
+"the VM by inventory path, name, managed object id or BIOS UUID):\n"
+"      --list               print the VMs below the URL (no bytes moved);\n"
+"                           --format=table (default) or --format=json\n"
+"      --snapshot           copy a running VM from a snapshot h2k takes\n"
+"                           and removes (without it, a running VM is\n"
+"                           refused)\n"
+"      --thumbprint=HEX     trust the server's certificate with this SHA-1\n"
+"                           or SHA-256 fingerprint (AB:CD:...)\n"
+"  -n, --dry-run            print the plan and the manifest; no snapshot,\n"
+"                           no download\n"
 H2K_COMMON_HELP
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error.\n",
@@ -381,14 +400,57 @@ fetch_url (const char *source, struct fetch_opts *o,
   return r;
 }
 
+/* A vsphere:// or esxi:// source: find the VM first (its name names the
+ * workdir), then plan, snapshot and download; the snapshot is removed and
+ * the session closed whatever happens.  Downloads are kept on failure,
+ * for a resume, like fetch_url's.
+ */
+static int
+fetch_vsphere (const char *source, struct fetch_opts *o,
+               const struct remote_opts *ro, const struct vsphere_opts *vo,
+               const char *workdir_opt, json_object **m)
+{
+  CLEANUP_FREE char *name = NULL, *workdir = NULL;
+  struct vs_job *j = vsphere_prepare (source, ro, vo, &name);
+  int r;
+
+  if (j == NULL)
+    return -1;
+  if (o->name) {
+    free (name);
+    name = strdup (o->name);
+  }
+  workdir = name == NULL ? NULL : workdir_opt ? h2k_absolute_path (workdir_opt)
+    : default_workdir (name);
+  o->workdir = workdir;
+  r = workdir == NULL ||
+    (*m = h2k_manifest_new (name)) == NULL ||
+    h2k_json_set_string (*m, "workdir", workdir) == -1 ||
+    prepare_workdir (workdir, o->dry_run, 0) == -1 ||
+    vsphere_run (j, o, *m) == -1 ||
+    (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
+  r = vsphere_finish (j, r, *m);
+  o->workdir = NULL;            /* freed on return */
+  return r;
+}
+
 /* Everything after option parsing; M gets the manifest (or stays NULL). */
 static int
 fetch (const char *source, struct fetch_opts *o, const struct remote_opts *ro,
-       const char *workdir_opt, json_object **m)
+       const struct vsphere_opts *vo, const char *workdir_opt,
+       json_object **m)
 {
   CLEANUP_FREE char *name = NULL, *workdir = NULL;
   enum kind k;
   int r;
+
+  if (vsphere_is_url (source))
+    return fetch_vsphere (source, o, ro, vo, workdir_opt, m);
+  if (vo->snapshot || vo->thumbprint) {
+    h2k_error ("%s: --snapshot and --thumbprint apply to vsphere:// and "
+               "esxi:// sources", source);
+    return -1;
+  }
 
   if (remote_is_url (source))
     return fetch_url (source, o, ro, workdir_opt, m);
@@ -456,6 +518,7 @@ main (int argc, char **argv)
   static struct h2k_tool tool;
   struct fetch_opts o = { 0 };
   struct remote_opts ro = { .connections = REMOTE_DEFAULT_CONNECTIONS };
+  struct vsphere_opts vo = { .list_format = "table" };
   const char *workdir = NULL, *max_extract = DEFAULT_MAX_EXTRACT;
   const char *connections = NULL;
   json_object *m = NULL;
@@ -485,6 +548,9 @@ main (int argc, char **argv)
     case OPT_PASSWORD_ENV: ro.password_env = optarg; ro.password_file = NULL; break;
     case OPT_TOKEN_FILE: ro.token_file = optarg; ro.token_env = NULL; break;
     case OPT_TOKEN_ENV: ro.token_env = optarg; ro.token_file = NULL; break;
+    case OPT_LIST: vo.list = 1; break;
+    case OPT_SNAPSHOT: vo.snapshot = 1; break;
+    case OPT_THUMBPRINT: vo.thumbprint = optarg; break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
       return H2K_EXIT_USAGE;
@@ -499,6 +565,16 @@ main (int argc, char **argv)
       o.max_extract == 0) {
     h2k_error ("--max-extract: \"%s\" is not a size", max_extract);
     return H2K_EXIT_USAGE;
+  }
+  if (vo.list) {
+    if (o.format && strcmp (o.format, "table") && strcmp (o.format, "json")) {
+      h2k_error ("--format: with --list, \"%s\" is not table or json",
+                 o.format);
+      return H2K_EXIT_USAGE;
+    }
+    if (o.format)
+      vo.list_format = o.format;
+    o.format = NULL;
   }
   if (o.format && h2k_qemu_format (o.format) == NULL) {
     h2k_error ("--format: \"%s\" is not one of vmdk, vhd, vhdx, qcow2, raw, "
@@ -519,7 +595,15 @@ main (int argc, char **argv)
     return H2K_EXIT_USAGE;
   tool.stage.dry_run = o.dry_run;
 
-  r = fetch (argv[optind], &o, &ro, workdir, &m);
+  if (vo.list) {
+    if (!vsphere_is_url (argv[optind])) {
+      h2k_error ("--list: needs a vsphere:// or esxi:// URL");
+      return H2K_EXIT_USAGE;
+    }
+    return vsphere_list (argv[optind], &ro, &vo) == 0
+      ? H2K_EXIT_OK : H2K_EXIT_FAILURE;
+  }
+  r = fetch (argv[optind], &o, &ro, &vo, workdir, &m);
   if (r == -1)
     fetch_undo ();
   status = h2k_tool_finish (&tool, m, r);

@@ -450,6 +450,19 @@ remote_free (void)
   source_display = NULL;
 }
 
+int
+remote_set_source (const char *display, const char *protocol, int insecure)
+{
+  free (source_display);
+  if ((source_display = strdup (display)) == NULL) {
+    h2k_error ("%m");
+    return -1;
+  }
+  source_protocol = protocol;
+  source_insecure = insecure;
+  return 0;
+}
+
 /* Fetch ------------------------------------------------------------- */
 
 int

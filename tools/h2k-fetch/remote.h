@@ -121,6 +121,14 @@ int fetch_remote (const char *url, const struct fetch_opts *o,
  */
 int remote_record_manifest (json_object *m);
 
+/* For sources that download through http_download without
+ * fetch_remote (vsphere.c): what remote_record_manifest records as
+ * vm.source.url (DISPLAY, copied), remote.protocol (PROTOCOL, static)
+ * and remote.insecure.  -1 reported (ENOMEM).
+ */
+int remote_set_source (const char *display, const char *protocol,
+                       int insecure);
+
 /* Free the records (at exit; for valgrind). */
 void remote_free (void);
 
