@@ -23,6 +23,12 @@
 // disk1.vmdk) are linked (or copied) into web01/ and web02/ before the
 // VMs are created, so that their sizes are those the API reports.
 // Without -seed, vcsim creates empty disk files.
+//
+// Datastore downloads (/folder) need a live session cookie, as on a real
+// vCenter (vcsim itself does not check).  -folder-expire N: a session
+// may make N /folder requests; the next one terminates the session (as
+// if it had expired) and is answered 401, so that clients must log in
+// again and resume.
 package main
 
 import (
@@ -33,16 +39,19 @@ import (
 	"io"
 	"io/ioutil"
 	"log"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -59,6 +68,45 @@ type env struct {
 	dsDir  string
 	net    types.BaseVirtualDeviceBackingInfo
 	nvm    int
+}
+
+// folderGuard answers /folder requests only for live sessions.
+type folderGuard struct {
+	next  http.Handler
+	ctx   context.Context
+	sm    *session.Manager
+	limit int
+	mu    sync.Mutex
+	count map[string]int
+	dead  map[string]bool
+}
+
+func (g *folderGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/folder/") {
+		g.next.ServeHTTP(w, r)
+		return
+	}
+	c, err := r.Cookie("vmware_soap_session")
+	if err != nil {
+		http.Error(w, "no session", http.StatusUnauthorized)
+		return
+	}
+	g.mu.Lock()
+	g.count[c.Value]++
+	expire := g.limit > 0 && g.count[c.Value] > g.limit && !g.dead[c.Value]
+	dead := g.dead[c.Value] || expire
+	if expire {
+		g.dead[c.Value] = true
+	}
+	g.mu.Unlock()
+	if expire {
+		_ = g.sm.TerminateSession(g.ctx, []string{c.Value})
+	}
+	if dead {
+		http.Error(w, "session expired", http.StatusUnauthorized)
+		return
+	}
+	g.next.ServeHTTP(w, r)
 }
 
 func check(err error, what string) {
@@ -219,6 +267,7 @@ func main() {
 	passFile := flag.String("password-file", "", "file holding that user's password")
 	out := flag.String("out", "", "write URL, DSDIR, DC and PID here")
 	seed := flag.String("seed", "", "directory of disk files for web01 and web02")
+	expire := flag.Int("folder-expire", 0, "/folder requests a session may make (0: no limit)")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -244,7 +293,11 @@ func main() {
 	e.c, err = govmomi.NewClient(e.ctx, s.URL, true)
 	check(err, "login")
 	e.populate(*seed)
-	check(e.c.Logout(e.ctx), "logout")
+	// This session stays: it terminates the ones that "expire".
+	s.Config.Handler = &folderGuard{
+		next: s.Config.Handler, ctx: e.ctx, sm: session.NewManager(e.c.Client),
+		limit: *expire, count: map[string]int{}, dead: map[string]bool{},
+	}
 
 	u := *s.URL
 	u.User = nil
