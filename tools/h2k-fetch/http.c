@@ -340,8 +340,13 @@ retriable (CURLcode c, long code)
 static void
 curl_failure (const struct xfer *x, const struct job *j, CURLcode c)
 {
-  xerror (x, "%s: %s", x->label, j->errbuf[0] ? j->errbuf
-          : curl_easy_strerror (c));
+  if (c == CURLE_UNSUPPORTED_PROTOCOL)
+    xerror (x, "%s: redirected to another protocol, refused (https never "
+            "goes to http; %s)", x->label, j->errbuf[0] ? j->errbuf
+            : curl_easy_strerror (c));
+  else
+    xerror (x, "%s: %s", x->label, j->errbuf[0] ? j->errbuf
+            : curl_easy_strerror (c));
 }
 
 static double
