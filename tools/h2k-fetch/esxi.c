@@ -72,8 +72,9 @@ esxi_normalize (const char *path)
         errno = EINVAL;
         return NULL;
       }
-      while (n > 0 && out[n] != '/')
+      while (out[n - 1] != '/')   /* the last segment, then its '/' */
         n--;
+      n--;
       continue;
     }
     out[n++] = '/';

@@ -1595,7 +1595,8 @@ set_nics (const struct ovf_vm *vm, json_object *jvm)
     snprintf (id, sizeof id, "ethernet%zu", i);
     if (j == NULL || json_object_array_add (nics, j) != 0 ||
         h2k_json_set_string (j, "id", id) == -1 ||
-        h2k_json_set (j, "mac", n->mac ? json_object_new_string (n->mac) : NULL) == -1 ||
+        (n->mac ? h2k_json_set_string (j, "mac", n->mac) == -1
+         : json_object_object_add (j, "mac", NULL) != 0) ||
         (n->model && h2k_json_set_string (j, "model", n->model) == -1) ||
         (n->network && h2k_json_set_string (j, "network", n->network) == -1) ||
         h2k_json_set_bool (j, "connected", n->connected) == -1)

@@ -37,6 +37,11 @@
 #define SSH_REQUESTS  48                /* read requests in flight */
 #define SSH_TIMEOUT   60                /* seconds, connect and replies */
 #define SSH_KBDINT_ROUNDS 4
+/* AES-GCM first: with AES-NI it costs both ends less CPU than
+ * chacha20-poly1305, which OpenSSH prefers.
+ */
+#define SSH_CIPHERS "aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
+  "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
 
 struct ssh_conn {
   ssh_session s;
@@ -76,6 +81,8 @@ set_options (struct ssh_conn *c, const struct remote_opts *ro)
   r |= ssh_options_set (c->s, SSH_OPTIONS_PORT, &port);
   r |= ssh_options_set (c->s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
   r |= ssh_options_set (c->s, SSH_OPTIONS_TIMEOUT, &timeout);
+  r |= ssh_options_set (c->s, SSH_OPTIONS_CIPHERS_C_S, SSH_CIPHERS);
+  r |= ssh_options_set (c->s, SSH_OPTIONS_CIPHERS_S_C, SSH_CIPHERS);
   if (u->user)
     r |= ssh_options_set (c->s, SSH_OPTIONS_USER, u->user);
   if (ro->known_hosts) {
@@ -603,9 +610,6 @@ static int
 transfer (struct xfer *x, uint64_t mtime, const char *sha256, char *hex)
 {
   x->received = done_bytes (x->p);
-  if (x->received)
-    h2k_info ("%s: resuming at %" PRIu64 " of %" PRIu64 " bytes", x->label,
-              x->received, x->size);
   if (pipeline (x) == -1 || check_unchanged (x, mtime) == -1)
     return -1;
   return partial_commit (x->p, sha256, hex);
