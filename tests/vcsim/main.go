@@ -18,6 +18,9 @@
 //	Folder2/app01    the same name again (ambiguous)
 //	Folder2/indep01  powered off, its disk independent_persistent
 //
+// With -esx (an ESXi host: no folders) the same VMs but the second app01
+// sit in the vm folder of ha-datacenter.
+//
 // -seed DIR: the files of DIR (disk1.vmdk and disk1-flat.vmdk, and
 // optionally disk1-000001.vmdk and disk1-000001-flat.vmdk, a child of
 // disk1.vmdk) are linked (or copied) into web01/ and web02/ before the
@@ -28,7 +31,8 @@
 // vCenter (vcsim itself does not check).  -folder-expire N: a session
 // may make N /folder requests; the next one terminates the session (as
 // if it had expired) and is answered 401, so that clients must log in
-// again and resume.
+// again and resume.  -folder-delay MS: every /folder request waits MS
+// milliseconds first (a slow datastore, to interrupt a download).
 package main
 
 import (
@@ -47,6 +51,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
@@ -76,6 +81,7 @@ type folderGuard struct {
 	ctx   context.Context
 	sm    *session.Manager
 	limit int
+	delay time.Duration
 	mu    sync.Mutex
 	count map[string]int
 	dead  map[string]bool
@@ -106,6 +112,7 @@ func (g *folderGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "session expired", http.StatusUnauthorized)
 		return
 	}
+	time.Sleep(g.delay)
 	g.next.ServeHTTP(w, r)
 }
 
@@ -219,7 +226,7 @@ func (e *env) createVM(folder *object.Folder, name, dir, diskMode string, on boo
 	}
 }
 
-func (e *env) populate(seed string) {
+func (e *env) populate(seed string, esx bool) {
 	finder := find.NewFinder(e.c.Client, true)
 	var err error
 	e.dc, err = finder.DefaultDatacenter(e.ctx)
@@ -243,10 +250,14 @@ func (e *env) populate(seed string) {
 	check(err, "network backing")
 	folders, err := e.dc.Folders(e.ctx)
 	check(err, "folders")
-	f1, err := folders.VmFolder.CreateFolder(e.ctx, "Folder1")
-	check(err, "Folder1")
-	f2, err := folders.VmFolder.CreateFolder(e.ctx, "Folder2")
-	check(err, "Folder2")
+	// ESXi has no folders: everything in its vm folder, no second app01.
+	f1, f2 := folders.VmFolder, folders.VmFolder
+	if !esx {
+		f1, err = folders.VmFolder.CreateFolder(e.ctx, "Folder1")
+		check(err, "Folder1")
+		f2, err = folders.VmFolder.CreateFolder(e.ctx, "Folder2")
+		check(err, "Folder2")
+	}
 	if seed != "" {
 		e.seed(seed, "web01")
 		e.seed(seed, "web02")
@@ -255,7 +266,9 @@ func (e *env) populate(seed string) {
 	e.createVM(f1, "web01", "web01", persistent, false)
 	e.createVM(f1, "web02", "web02", persistent, true)
 	e.createVM(f1, "app01", "app01-a", persistent, false)
-	e.createVM(f2, "app01", "app01-b", persistent, false)
+	if !esx {
+		e.createVM(f2, "app01", "app01-b", persistent, false)
+	}
 	e.createVM(f2, "indep01", "indep01", string(types.VirtualDiskModeIndependent_persistent), false)
 }
 
@@ -268,6 +281,7 @@ func main() {
 	out := flag.String("out", "", "write URL, DSDIR, DC and PID here")
 	seed := flag.String("seed", "", "directory of disk files for web01 and web02")
 	expire := flag.Int("folder-expire", 0, "/folder requests a session may make (0: no limit)")
+	delay := flag.Int("folder-delay", 0, "milliseconds each /folder request waits")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -292,11 +306,12 @@ func main() {
 	var err error
 	e.c, err = govmomi.NewClient(e.ctx, s.URL, true)
 	check(err, "login")
-	e.populate(*seed)
+	e.populate(*seed, *esx)
 	// This session stays: it terminates the ones that "expire".
 	s.Config.Handler = &folderGuard{
 		next: s.Config.Handler, ctx: e.ctx, sm: session.NewManager(e.c.Client),
-		limit: *expire, count: map[string]int{}, dead: map[string]bool{},
+		limit: *expire, delay: time.Duration(*delay) * time.Millisecond,
+		count: map[string]int{}, dead: map[string]bool{},
 	}
 
 	u := *s.URL

@@ -276,6 +276,8 @@ job_prepare (struct job *j, uint64_t from, uint64_t to, int probe)
       (SETOPT (e, CURLOPT_SSL_VERIFYPEER, 0L) ||
        SETOPT (e, CURLOPT_SSL_VERIFYHOST, 0L)))
     goto setopt;
+  if (ro->tls_setup && ro->tls_setup (e, ro->tls_data) == -1)
+    goto setopt;
   if (x->password &&
       (SETOPT (e, CURLOPT_PASSWORD, x->password) ||
        SETOPT (e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC)))
@@ -624,6 +626,10 @@ run_jobs (struct xfer *x, CURLM *m, struct job *jobs, size_t njobs)
     CURLMsg *msg;
     double now = h2k_monotonic ();
 
+    if (x->ro->interrupted && *x->ro->interrupted) {
+      h2k_error ("%s: interrupted", x->label);
+      return -1;
+    }
     for (size_t i = 0; i < njobs; ++i)
       if (jobs[i].e == NULL && jobs[i].due > 0 && jobs[i].due <= now) {
         jobs[i].due = 0;

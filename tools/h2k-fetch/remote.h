@@ -34,6 +34,7 @@
 #ifndef H2K_FETCH_REMOTE_H
 #define H2K_FETCH_REMOTE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -61,6 +62,14 @@ struct remote_opts {
   unsigned connections;         /* --connections N (HTTP streams per file) */
   const char *sha256;           /* --sha256 HEX: a single image's digest */
   int verbose;                  /* -v count, passed on to curl/libssh */
+  /* vsphere.c, for its datastore downloads: TLS_SETUP (when set) is
+   * called with each easy handle and TLS_DATA after the TLS options (a
+   * --thumbprint pin), 0 or -1; while *INTERRUPTED (when set) is non-zero
+   * (SIGINT/SIGTERM) transfers stop with an error.
+   */
+  int (*tls_setup) (void *curl, void *tls_data);
+  void *tls_data;
+  const volatile sig_atomic_t *interrupted;
 };
 
 /* A parsed URL.  Credentials are never kept: a password in the URL is

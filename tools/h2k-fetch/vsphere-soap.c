@@ -360,6 +360,21 @@ pin_ctx (CURL *h, void *sslctx, void *arg)
   return CURLE_OK;
 }
 
+int
+vs_tls_apply (void *curl, void *session)
+{
+  struct vs_session *s = session;
+
+  if (s->pin_len == 0)
+    return 0;
+  if (curl_easy_setopt (curl, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
+      curl_easy_setopt (curl, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK ||
+      curl_easy_setopt (curl, CURLOPT_SSL_CTX_FUNCTION, pin_ctx) != CURLE_OK ||
+      curl_easy_setopt (curl, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK)
+    return -1;
+  return 0;
+}
+
 static int
 setup_tls (struct vs_session *s, const struct remote_opts *ro,
            const char *thumbprint)
@@ -658,7 +673,8 @@ int
 vs_relogin (struct vs_session *s)
 {
   s->logged_in = 0;
-  h2k_info ("%s: logging in again", s->label);
+  curl_easy_setopt (s->h, CURLOPT_COOKIELIST, "ALL");   /* the dead cookie */
+  h2k_info ("%s: the session ended; logging in again", s->label);
   return login (s);
 }
 

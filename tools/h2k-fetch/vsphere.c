@@ -46,6 +46,7 @@ struct vs_job {
   struct vs_inventory inv;
   struct vs_vm *vm;             /* in inv */
   const struct remote_opts *ro;
+  struct remote_opts dl;        /* *ro with the pin and the interrupt */
   const struct vsphere_opts *vo;
   char *snapshot;               /* our snapshot's moref, while it exists */
   char *snapshot_name;
@@ -437,6 +438,10 @@ vsphere_prepare (const char *url, const struct remote_opts *ro,
     vsphere_finish (j, -1, NULL);
     return NULL;
   }
+  j->dl = *ro;
+  j->dl.tls_setup = vs_tls_apply;
+  j->dl.tls_data = j->s;
+  j->dl.interrupted = &vs_interrupted;
   h2k_info ("%s: %s (%s, %s)", j->u.display, j->vm->path, j->vm->moref,
             j->vm->power ? j->vm->power : "power state unknown");
   return j;
@@ -867,7 +872,7 @@ download_one (struct vs_job *j, const struct plan_file *p)
 
   if (dir == NULL || h2k_mkdir_p (dir) == -1)
     return -1;
-  if (http_download (p->url, p->url, hdrs, p->local, j->ro, NULL) == 0)
+  if (http_download (p->url, p->url, hdrs, p->local, &j->dl, NULL) == 0)
     return check_size (j, p);
   if (vs_interrupted || session_alive (j))
     return -1;
@@ -875,7 +880,7 @@ download_one (struct vs_job *j, const struct plan_file *p)
   if (vs_relogin (j->s) == -1)
     return -1;
   hdrs[0] = vs_cookie_header (j->s);
-  if (http_download (p->url, p->url, hdrs, p->local, j->ro, NULL) == -1)
+  if (http_download (p->url, p->url, hdrs, p->local, &j->dl, NULL) == -1)
     return -1;
   return check_size (j, p);
 }
@@ -1006,15 +1011,3 @@ vsphere_finish (struct vs_job *j, int r, json_object *m)
   return r;
 }
 
-/* TEMPORARY until branch net's http.c (the real http_download) is
- * merged: a weak stand-in, replaced at link time by the real one.
- */
-__attribute__((weak)) int
-http_download (const char *url, const char *label, const char *const *headers,
-               const char *dest, const struct remote_opts *ro,
-               const char *sha256)
-{
-  (void) url; (void) headers; (void) dest; (void) ro; (void) sha256;
-  h2k_error ("%s: downloads are not available in this build", label);
-  return -1;
-}

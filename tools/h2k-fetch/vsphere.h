@@ -74,6 +74,11 @@ struct vs_session *vs_open (const struct vs_url *u,
                             const struct remote_opts *ro,
                             const char *thumbprint, const char *password);
 
+/* For http_download (remote_opts.tls_setup): the session's --thumbprint
+ * pin on the easy handle CURL (nothing without a pin).  0, or -1.
+ */
+int vs_tls_apply (void *curl, void *session);
+
 /* Log in again (the session expired); -1 reported. */
 int vs_relogin (struct vs_session *s);
 
