@@ -2,8 +2,11 @@
 // package, Debian's golang-github-vmware-govmomi-dev) on a loopback
 // address, with h2k's test inventory added to the default one.
 //
-//	vcsim -listen 127.0.0.1:0 -tls -user U -password-file F -out FILE \
-//	      [-esx] [-seed DIR]
+//	vcsim -listen 127.0.0.1:0 -tls [-cert PEM -key PEM] -user U \
+//	      -password-file F -out FILE [-esx] [-seed DIR]
+//
+// Without -cert, -tls serves Go's built-in test certificate (an RSA-1024
+// key, which OpenSSL's default security level refuses: pin it).
 //
 // FILE gets shell-sourceable lines once the server answers:
 // URL (https://127.0.0.1:PORT/sdk, no credentials), DSDIR (the directory
@@ -275,6 +278,8 @@ func (e *env) populate(seed string, esx bool) {
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate")
+	certFile := flag.String("cert", "", "with -tls: the server's certificate (PEM)")
+	keyFile := flag.String("key", "", "with -tls: its private key (PEM)")
 	esx := flag.Bool("esx", false, "simulate an ESXi host instead of a vCenter")
 	user := flag.String("user", "", "the only user accepted (default: any)")
 	passFile := flag.String("password-file", "", "file holding that user's password")
@@ -292,6 +297,11 @@ func main() {
 	check(model.Create(), "model")
 	if *useTLS {
 		model.Service.TLS = new(tls.Config)
+		if *certFile != "" {
+			cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+			check(err, "-cert")
+			model.Service.TLS.Certificates = []tls.Certificate{cert}
+		}
 	}
 	model.Service.Listen = &url.URL{Host: *listen}
 	if *user != "" {

@@ -442,7 +442,7 @@ vsphere_prepare (const char *url, const struct remote_opts *ro,
   j->dl.tls_setup = vs_tls_apply;
   j->dl.tls_data = j->s;
   j->dl.interrupted = &vs_interrupted;
-  h2k_info ("%s: %s (%s, %s)", j->u.display, j->vm->path, j->vm->moref,
+  h2k_debug ("%s: %s (%s, %s)", j->u.display, j->vm->path, j->vm->moref,
             j->vm->power ? j->vm->power : "power state unknown");
   return j;
 }
@@ -893,8 +893,8 @@ download_all (struct vs_job *j)
       h2k_error ("%s: interrupted", j->u.display);
       return -1;
     }
-    h2k_info ("%s: %zu/%zu %s", j->u.display, i + 1, j->nplan,
-              j->plan[i].name);
+    h2k_debug ("%s: %zu/%zu %s", j->u.display, i + 1, j->nplan,
+               j->plan[i].name);
     if (download_one (j, &j->plan[i]) == -1)
       return -1;
     if (vs_interrupted) {
@@ -934,19 +934,25 @@ add_disks (struct vs_job *j, const struct fetch_opts *o, json_object *m)
   return 0;
 }
 
+/* The plan on stderr: always with --dry-run, else with -v. */
 static void
-print_plan (const struct vs_job *j)
+print_plan (const struct vs_job *j, int dry_run)
 {
   char b[32];
+  int snap = j->vm->power && strcmp (j->vm->power, "poweredOff") != 0;
 
+  if (!dry_run && !h2k_verbose)
+    return;
   for (size_t i = 0; i < j->nplan; ++i)
     h2k_info ("plan: %s (%s)", j->plan[i].name,
               j->plan[i].size >= 0 ? h2k_human_size (b, (uint64_t) j->plan[i].size)
               : "size unknown");
-  h2k_info ("plan: %zu files, %s%s", j->nplan,
+  h2k_info ("plan: %s: %zu files, %s%s%s", j->vm->path, j->nplan,
             h2k_human_size (b, (uint64_t) plan_total (j)),
-            j->vm->power && strcmp (j->vm->power, "poweredOff")
-            ? ", from a snapshot h2k takes and removes" : "");
+            snap ? ", from snapshot " : "",
+            snap ? (j->snapshot_name ? j->snapshot_name
+                    : "h2k-<time> (taken when not a dry run, then removed)")
+            : "");
 }
 
 int
@@ -964,7 +970,7 @@ vsphere_run (struct vs_job *j, const struct fetch_opts *o, json_object *m)
     return -1;
   if (make_plan (j, dldir) == -1)
     return -1;
-  print_plan (j);
+  print_plan (j, o->dry_run);
   if (set_vm_fields (jvm, j->vm) == -1 ||
       record_source (j, m, dldir, snap) == -1)
     return -1;
@@ -991,7 +997,8 @@ vsphere_finish (struct vs_job *j, int r, json_object *m)
   snap = m ? h2k_json_get_object (h2k_json_get_object (h2k_json_get_object
           (h2k_json_get_object (m, "vm"), "source"), "vsphere"), "snapshot")
     : NULL;
-  if (snap && h2k_json_set_bool (snap, "removed", j->snapshot_removed) == -1)
+  if (snap && j->snapshot_name &&
+      h2k_json_set_bool (snap, "removed", j->snapshot_removed) == -1)
     r = -1;
   restore_handlers (j);
   vs_close (j->s);
