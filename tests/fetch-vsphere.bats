@@ -296,6 +296,54 @@ no_secret ()
     [ "$n" = 0 ]
 }
 
+# make_chain_seed DIR: disk1.vmdk (+ -flat, 4 MiB, 2 MiB of 0xab at 0) and
+# its child disk1-000001.vmdk (a descriptor; its sparse extent named
+# disk1-000001-flat.vmdk, as vcsim's layout model wants) with 64 KiB of
+# 0x77 at 1 MiB.
+make_chain_seed ()
+{
+    local d="$1" cid
+    mkdir -p "$d"
+    qemu-img create -q -f vmdk -o subformat=monolithicFlat "$d/disk1.vmdk" 4M
+    qemu-io -f vmdk -c 'write -P 0xab 0 2M' "$d/disk1.vmdk" >/dev/null
+    (cd "$d" && qemu-img create -q -f vmdk -b disk1.vmdk -F vmdk delta.vmdk)
+    qemu-io -f vmdk -c 'write -P 0x77 1M 64k' "$d/delta.vmdk" >/dev/null
+    mv "$d/delta.vmdk" "$d/disk1-000001-flat.vmdk"
+    cid=$(sed -n 's/^CID=//p' "$d/disk1.vmdk")
+    printf '%s\n' '# Disk DescriptorFile' 'version=1' 'CID=fffffffe' \
+        "parentCID=$cid" 'createType="twoGbMaxExtentSparse"' \
+        'parentFileNameHint="disk1.vmdk"' '' '# Extent description' \
+        'RW 8192 SPARSE "disk1-000001-flat.vmdk"' '' '# The Disk Data Base' \
+        '#DDB' '' 'ddb.virtualHWVersion = "4"' 'ddb.adapterType = "lsilogic"' \
+        >"$d/disk1-000001.vmdk"
+}
+
+@test "vsphere: an existing snapshot chain is planned whole and flattens" {
+    local d="$BATS_TEST_TMPDIR/vc2" w="$BATS_TEST_TMPDIR/w" m
+    mkdir -p "$d"
+    cp "$vc/password" "$d/"
+    make_chain_seed "$d/seed"
+    vcsim_start "$d" -seed "$d/seed"
+    run_tool h2k-fetch --password-env VC_PASSWORD --thumbprint "$VC_TP" \
+        --list --format json "vsphere://admin@$VC/DC0/vm/Folder1/web01"
+    local list="$output"
+    run_tool h2k-fetch --password-env VC_PASSWORD --thumbprint "$VC_TP" \
+        --workdir "$w" "vsphere://admin@$VC/DC0/vm/Folder1/web01"
+    vcsim_stop "$d"
+    jq -e '.[0].snapshots == 1 and .[0].disks[0].chain_length == 2 and
+        .[0].disks[0].file == "[LocalDS_0] web01/disk1-000001.vmdk"' <<<"$list"
+    assert_status 0
+    m="$output"
+    jq -e '(.vm.source.vsphere.plan | map(.datastore_path) | sort) ==
+        ["[LocalDS_0] web01/disk1-000001-flat.vmdk", "[LocalDS_0] web01/disk1-000001.vmdk",
+         "[LocalDS_0] web01/disk1-flat.vmdk", "[LocalDS_0] web01/disk1.vmdk"] and
+        .vm.source.vsphere.snapshots == 1' <<<"$m"
+    run_tool h2k-flatten <<<"$m"
+    assert_status 0
+    qemu-img compare -q "$d/seed/disk1-000001.vmdk" \
+        "$(jq -r '.disks[0].current.path' <<<"$output")"
+}
+
 @test "vsphere: esxi:// lists and fetches from an ESXi host (ha-datacenter)" {
     local d="$BATS_TEST_TMPDIR/esx"
     mkdir -p "$d"

@@ -27,8 +27,12 @@
 // -seed DIR: the files of DIR (disk1.vmdk and disk1-flat.vmdk, and
 // optionally disk1-000001.vmdk and disk1-000001-flat.vmdk, a child of
 // disk1.vmdk) are linked (or copied) into web01/ and web02/ before the
-// VMs are created, so that their sizes are those the API reports.
-// Without -seed, vcsim creates empty disk files.
+// VMs are created, so that their sizes are those the API reports.  With
+// a child, the disk's backing is the child with disk1.vmdk as its parent,
+// and web01 gets a snapshot "before-upgrade" (vcsim's snapshots make no
+// delta disks: its layout names every link's files X.vmdk and
+// X-flat.vmdk, whatever their kind, so a sparse delta's extent must be
+// called X-flat.vmdk here).  Without -seed, vcsim creates empty disks.
 //
 // Datastore downloads (/folder) need a live session cookie, as on a real
 // vCenter (vcsim itself does not check).  -folder-expire N: a session
@@ -221,8 +225,14 @@ func (e *env) createVM(folder *object.Folder, name, dir, diskMode string, on boo
 	check(err, "CreateVM "+name)
 	info, err := task.WaitForResult(e.ctx, nil)
 	check(err, "CreateVM "+name)
+	vm := object.NewVirtualMachine(e.c.Client, info.Result.(types.ManagedObjectReference))
+	if backing.Parent != nil && !on {
+		// The chain is a snapshot's: say so in the snapshot tree too.
+		t, err := vm.CreateSnapshot(e.ctx, "before-upgrade", "", false, false)
+		check(err, "CreateSnapshot "+name)
+		check(t.Wait(e.ctx), "CreateSnapshot "+name)
+	}
 	if on {
-		vm := object.NewVirtualMachine(e.c.Client, info.Result.(types.ManagedObjectReference))
 		t, err := vm.PowerOn(e.ctx)
 		check(err, "PowerOn "+name)
 		check(t.Wait(e.ctx), "PowerOn "+name)
