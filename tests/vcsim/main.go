@@ -80,6 +80,7 @@ type env struct {
 	dsDir  string
 	net    types.BaseVirtualDeviceBackingInfo
 	nvm    int
+	mac    string
 }
 
 // folderGuard answers /folder requests only for live sessions.
@@ -213,6 +214,9 @@ func (e *env) createVM(folder *object.Folder, name, dir, diskMode string, on boo
 	card.AddressType = string(types.VirtualEthernetCardMacTypeManual)
 	e.nvm++
 	card.MacAddress = fmt.Sprintf("00:50:56:3a:5c:%02x", 0x10+e.nvm)
+	if name == "web01" && e.mac != "" {
+		card.MacAddress = e.mac
+	}
 	devices = append(devices, disk, nic)
 	for _, d := range devices {
 		ds := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd, Device: d}
@@ -297,6 +301,7 @@ func main() {
 	seed := flag.String("seed", "", "directory of disk files for web01 and web02")
 	expire := flag.Int("folder-expire", 0, "/folder requests a session may make (0: no limit)")
 	delay := flag.Int("folder-delay", 0, "milliseconds each /folder request waits")
+	mac := flag.String("mac", "", "web01's MAC address (default: 00:50:56:3a:5c:11)")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -322,7 +327,7 @@ func main() {
 	s := model.Service.NewServer()
 	defer s.Close()
 
-	e := &env{ctx: context.Background()}
+	e := &env{ctx: context.Background(), mac: *mac}
 	var err error
 	e.c, err = govmomi.NewClient(e.ctx, s.URL, true)
 	check(err, "login")
