@@ -38,6 +38,22 @@ check_sha256 (const char *value, const char **why)
   return 0;
 }
 
+/* A certificate's SHA-1 or SHA-256 fingerprint: hex, ':' allowed. */
+static int
+check_thumbprint (const char *value, const char **why)
+{
+  size_t n = 0;
+
+  for (const char *p = value; *p; ++p)
+    n += *p != ':';
+  if (strspn (value, "0123456789abcdefABCDEF:") != strlen (value) ||
+      (n != 40 && n != 64)) {
+    *why = "expected a SHA-1 or SHA-256 fingerprint in hex (':' allowed)";
+    return -1;
+  }
+  return 0;
+}
+
 static int
 check_regex (const char *value, const char **why)
 {
@@ -122,6 +138,9 @@ static const struct h2k_config_key fetch_keys[] = {
   STRING ("password-env", "an environment variable holding the password"),
   STRING ("token-file", "a file whose first line is the HTTP bearer token"),
   STRING ("token-env", "an environment variable holding the bearer token"),
+  CHECKED ("thumbprint", check_thumbprint,
+           "vSphere: trust the server's certificate with this fingerprint"),
+  BOOLEAN ("snapshot", "vSphere: copy a running VM from a snapshot h2k takes"),
   END
 };
 
