@@ -202,9 +202,14 @@ load_state (struct partial *p)
       done == NULL || strlen (done) != p->nchunks ||
       strspn (done, "01") != p->nchunks ||
       stat (p->part, &st) == -1 || (uint64_t) st.st_size != p->size) {
-    h2k_info ("%s: the remote file is not the one the partial download "
-              "was of (size or %s changed); starting again from 0",
-              p->label, p->validator[0] ? "validator" : "no validator");
+    if (p->validator[0])
+      h2k_info ("%s: the remote file is not the one the partial download "
+                "was of (size or validator changed); starting again from 0",
+                p->label);
+    else
+      h2k_info ("%s: the server gives no ETag or Last-Modified, so the "
+                "partial download cannot be trusted; starting again from 0",
+                p->label);
     return;
   }
   memcpy (p->done, done, p->nchunks);
