@@ -5,9 +5,17 @@
  * DEST.part.state (JSON, published atomically) says which remote file
  * it is ({url, size, validator, chunk}) and which chunks are complete
  * ("done": a string of '0' and '1', one per chunk).  A chunk is marked
- * only after fdatasync, so after kill -9 every chunk the state calls
- * done is on disk; the others are fetched again.  DEST.h2k-remote
- * records the identity of a finished DEST.
+ * only after fdatasync, so after kill -9 (or a crash) every chunk the
+ * state calls done is on disk; the others are fetched again.
+ * DEST.h2k-remote records the identity of a finished DEST.
+ *
+ * The syncing is done by a thread (the "syncer"), so that the transfer
+ * goes on while the disk catches up: partial_chunk_done only notes the
+ * chunk as written; the syncer fdatasyncs the part file, then publishes
+ * the state with every chunk that was written before that sync began.
+ * The syncer touches only the fd, the state file and the two strings
+ * under the mutex; it reports nothing itself (errno is kept, and the
+ * next partial_* call from the transfer reports it).
  */
 
 #include <errno.h>
@@ -22,6 +30,7 @@
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "h2k.h"
 #include "remote.h"
@@ -36,7 +45,20 @@ struct partial {
   int fd;
   uint64_t size;
   size_t nchunks;
-  char *done;                   /* '0'/'1' per chunk, NUL-terminated */
+  char *done;                   /* '0'/'1' per chunk, NUL-terminated:
+                                   synced and recorded in the state */
+  char *written;                /* the same: complete in the part file
+                                   (written by the transfer's thread) */
+  char *state_json;             /* the state's identity part, "{...," */
+  /* the syncer */
+  pthread_t syncer;
+  int syncer_running;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;            /* work to do, or stop */
+  int stop;
+  int sync_errno;               /* a failure, reported by the transfer */
+  const char *sync_what;        /* the file it was about */
+  int dirfd;
   uint64_t resumed;             /* bytes of done chunks at open */
   char sha256[65];              /* when known (verified now or before) */
   /* progress */
@@ -53,11 +75,19 @@ nomem (const char *what)
   return -1;
 }
 
+static void syncer_stop (struct partial *p);
+static int syncer_start (struct partial *p);
+
 void
 partial_close (struct partial *p)
 {
   if (p == NULL)
     return;
+  syncer_stop (p);
+  if (p->dirfd >= 0)
+    close (p->dirfd);
+  free (p->written);
+  free (p->state_json);
   if (p->drawn)
     fputs ("\r\033[K", stderr);
   if (p->fd >= 0)
@@ -86,10 +116,11 @@ const char *partial_sha256 (const struct partial *p)
   return p->sha256[0] ? p->sha256 : NULL;
 }
 
+/* Written, synced or not: the transfer need not fetch it again. */
 int
 partial_chunk_is_done (const struct partial *p, size_t chunk)
 {
-  return chunk < p->nchunks && p->done[chunk] == '1';
+  return chunk < p->nchunks && p->written[chunk] == '1';
 }
 
 void
@@ -168,6 +199,130 @@ save_state (const struct partial *p)
   return save_json (p->state, j);
 }
 
+/* The syncer ------------------------------------------------------- */
+
+/* Publish the state with DONE, as the syncer: no h2k_* reporting, errno
+ * kept.  The identity part was made once (state_json).
+ */
+static int
+syncer_save (struct partial *p, const char *done)
+{
+  CLEANUP_FREE char *tmp = NULL, *text = NULL;
+  int fd, len;
+
+  if (asprintf (&tmp, "%s.tmp", p->state) == -1 ||
+      (len = asprintf (&text, "%s\"done\":\"%s\"}", p->state_json, done)) == -1) {
+    tmp = text = NULL;
+    return -1;
+  }
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd == -1)
+    return -1;
+  if (h2k_write_all (fd, text, len) == -1 || fdatasync (fd) == -1) {
+    int e = errno;
+    close (fd);
+    unlink (tmp);
+    errno = e;
+    return -1;
+  }
+  if (close (fd) == -1 || rename (tmp, p->state) == -1)
+    return -1;
+  return fsync (p->dirfd);
+}
+
+static void *
+syncer (void *opaque)
+{
+  struct partial *p = opaque;
+  char *snap = malloc (p->nchunks + 1);
+
+  pthread_mutex_lock (&p->mu);
+  if (snap == NULL) {
+    p->sync_errno = ENOMEM;
+    p->sync_what = p->part;
+  }
+  while (snap && p->sync_errno == 0) {
+    int r;
+    const char *what;
+    while (!p->stop && strcmp (p->written, p->done) == 0)
+      pthread_cond_wait (&p->cv, &p->mu);
+    if (strcmp (p->written, p->done) == 0)
+      break;                            /* stopped, nothing left */
+    memcpy (snap, p->written, p->nchunks + 1);
+    pthread_mutex_unlock (&p->mu);
+    what = p->part;
+    r = fdatasync (p->fd);
+    if (r == 0) {
+      what = p->state;
+      r = syncer_save (p, snap);
+    }
+    pthread_mutex_lock (&p->mu);
+    if (r == 0)
+      memcpy (p->done, snap, p->nchunks + 1);
+    else {
+      p->sync_errno = errno ? errno : EIO;
+      p->sync_what = what;
+    }
+  }
+  pthread_mutex_unlock (&p->mu);
+  free (snap);
+  return NULL;
+}
+
+static int
+syncer_start (struct partial *p)
+{
+  CLEANUP_JSON json_object *j = identity (p);
+  CLEANUP_FREE char *dir = h2k_dirname (p->state);
+  const char *s;
+  size_t len;
+
+  if (j == NULL || dir == NULL ||
+      h2k_json_set_int (j, "chunk", PARTIAL_CHUNK) == -1)
+    return -1;
+  /* "{...}" without its closing brace, then a comma. */
+  s = json_object_to_json_string_ext (j, JSON_C_TO_STRING_PLAIN);
+  len = strlen (s);
+  if ((p->state_json = malloc (len + 1)) == NULL) {
+    h2k_error ("%s: %m", p->state);
+    return -1;
+  }
+  memcpy (p->state_json, s, len - 1);
+  strcpy (p->state_json + len - 1, ",");
+  if ((p->dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+    h2k_error ("%s: %m", dir);
+    return -1;
+  }
+  pthread_mutex_init (&p->mu, NULL);
+  pthread_cond_init (&p->cv, NULL);
+  if ((errno = pthread_create (&p->syncer, NULL, syncer, p)) != 0) {
+    h2k_error ("%s: cannot start a thread: %m", p->part);
+    pthread_cond_destroy (&p->cv);
+    pthread_mutex_destroy (&p->mu);
+    return -1;
+  }
+  p->syncer_running = 1;
+  return 0;
+}
+
+/* Let the syncer finish what was written, and end it.  Then
+ * p->done == p->written unless it failed (p->sync_errno).
+ */
+static void
+syncer_stop (struct partial *p)
+{
+  if (!p->syncer_running)
+    return;
+  pthread_mutex_lock (&p->mu);
+  p->stop = 1;
+  pthread_cond_signal (&p->cv);
+  pthread_mutex_unlock (&p->mu);
+  pthread_join (p->syncer, NULL);
+  pthread_cond_destroy (&p->cv);
+  pthread_mutex_destroy (&p->mu);
+  p->syncer_running = 0;
+}
+
 /* DEST is already this file (a finished earlier run)? */
 static int
 already_complete (struct partial *p)
@@ -202,9 +357,14 @@ load_state (struct partial *p)
       done == NULL || strlen (done) != p->nchunks ||
       strspn (done, "01") != p->nchunks ||
       stat (p->part, &st) == -1 || (uint64_t) st.st_size != p->size) {
-    h2k_info ("%s: the remote file is not the one the partial download "
-              "was of (size or %s changed); starting again from 0",
-              p->label, p->validator[0] ? "validator" : "no validator");
+    if (p->validator[0])
+      h2k_info ("%s: the remote file is not the one the partial download "
+                "was of (size or validator changed); starting again from 0",
+                p->label);
+    else
+      h2k_info ("%s: the server gives no ETag or Last-Modified, so the "
+                "partial download cannot be trusted; starting again from 0",
+                p->label);
     return;
   }
   memcpy (p->done, done, p->nchunks);
@@ -253,6 +413,7 @@ partial_open (const char *dest, const char *label, uint64_t size,
     return NULL;
   }
   p->fd = -1;
+  p->dirfd = -1;
   p->size = size;
   p->nchunks = n;
   p->last_decile = -1;
@@ -263,13 +424,15 @@ partial_open (const char *dest, const char *label, uint64_t size,
       asprintf (&p->part, "%s.part", dest) == -1 ||
       asprintf (&p->state, "%s.part.state", dest) == -1 ||
       asprintf (&p->ident, "%s.h2k-remote", dest) == -1 ||
-      (p->done = malloc (n + 1)) == NULL) {
+      (p->done = malloc (n + 1)) == NULL ||
+      (p->written = malloc (n + 1)) == NULL) {
     nomem (dest);
     partial_close (p);
     return NULL;
   }
   memset (p->done, '0', n);
   p->done[n] = '\0';
+  memcpy (p->written, p->done, n + 1);
   p->t0 = p->last_draw = h2k_monotonic ();
   if (already_complete (p)) {
     h2k_info ("%s: already downloaded to %s", label, dest);
@@ -280,7 +443,8 @@ partial_open (const char *dest, const char *label, uint64_t size,
   if (unlink (p->ident) == -1 && errno != ENOENT)
     h2k_debug ("%s: %m", p->ident);
   load_state (p);
-  if (open_part (p) == -1 || save_state (p) == -1) {
+  memcpy (p->written, p->done, n + 1);
+  if (open_part (p) == -1 || save_state (p) == -1 || syncer_start (p) == -1) {
     partial_close (p);
     return NULL;
   }
@@ -347,17 +511,37 @@ partial_write (struct partial *p, uint64_t off, const void *buf, size_t len)
   return 0;
 }
 
+/* A failure of the syncer, reported once by the transfer's thread.
+ * Call with the mutex held.
+ */
+static int
+sync_failed (struct partial *p)
+{
+  if (p->sync_errno == 0)
+    return 0;
+  if (p->sync_errno > 0) {
+    errno = p->sync_errno;
+    h2k_error ("%s: %m", p->sync_what);
+    p->sync_errno = -1;                 /* reported */
+  }
+  return -1;
+}
+
 int
 partial_chunk_done (struct partial *p, size_t chunk)
 {
-  if (chunk >= p->nchunks || p->done[chunk] == '1')
+  int r;
+
+  if (chunk >= p->nchunks)
     return 0;
-  if (fdatasync (p->fd) == -1) {
-    h2k_error ("%s: %m", p->part);
-    return -1;
+  pthread_mutex_lock (&p->mu);
+  r = sync_failed (p);
+  if (r == 0) {
+    p->written[chunk] = '1';
+    pthread_cond_signal (&p->cv);
   }
-  p->done[chunk] = '1';
-  return save_state (p);
+  pthread_mutex_unlock (&p->mu);
+  return r;
 }
 
 static void
@@ -434,6 +618,14 @@ partial_commit (struct partial *p, const char *sha256, char *hex)
     fputs ("\r\033[K", stderr);
     p->drawn = 0;
   }
+  syncer_stop (p);
+  if (p->sync_errno > 0) {
+    errno = p->sync_errno;
+    h2k_error ("%s: %m", p->sync_what);
+    return -1;
+  }
+  if (p->sync_errno)
+    return -1;                          /* reported already */
   for (size_t i = 0; i < p->nchunks; ++i)
     if (p->done[i] != '1') {
       h2k_error ("%s: chunk %zu was not received", p->label, i);

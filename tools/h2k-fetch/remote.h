@@ -26,6 +26,9 @@
  *  - partial_open with *COMPLETE = 1 still returns a handle (for those
  *    two getters): just partial_close it, do not commit.
  *  - ro->verbose is h2k_verbose (count of -v).
+ *  - partial_chunk_done no longer blocks on fdatasync: a thread of
+ *    partial.c syncs and records chunks; partial_commit and
+ *    partial_close wait for it.  Call partial_* from one thread only.
  *
  * Downloads are never taken back by fetch_undo: a failed or killed run
  * leaves resumable part files (and the files it finished), and the same
@@ -189,7 +192,11 @@ void partial_chunk_range (const struct partial *p, size_t chunk,
  */
 int partial_write (struct partial *p, uint64_t off, const void *buf,
                    size_t len);
-/* Chunk CHUNK's bytes are all written: sync them and record it. */
+/* Chunk CHUNK's bytes are all written: a thread (the syncer)
+ * fdatasyncs the part file and records it in the state in the
+ * background; partial_chunk_is_done is true at once.  -1 reported when
+ * an earlier background sync failed (ENOSPC, EIO).
+ */
 int partial_chunk_done (struct partial *p, size_t chunk);
 
 /* Progress on stderr (a redrawn line when stderr is a terminal; with -v
