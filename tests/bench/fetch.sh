@@ -21,13 +21,16 @@
 #   curl      curl -s -o FILE URL
 #
 # Sections: bench_http (this file), then bench_sftp, which runs
-# tests/bench/fetch-ssh.sh (the SFTP benchmark) when BENCH_SFTP=1.
+# tests/bench/fetch-ssh.sh (the SFTP benchmark) when BENCH_SFTP=1, and
+# bench_vsphere, which runs tests/bench/fetch-vsphere.sh (a VM's disk from
+# vcsim's datastore, h2k-fetch vsphere:// against curl with the same
+# session cookie) when BENCH_VSPHERE=1.
 #
 # Environment: BENCH_DIR (default: a new directory under /var/tmp; needs
 # BENCH_SIZE + 2 x BENCH_DATA free), BENCH_SIZE, BENCH_DATA (a multiple
 # of 64M), BENCH_REPEAT, BENCH_ONLY (variant names), BENCH_KEEP=1,
 # BENCH_COLD=1 (drop the page cache before each run; root only),
-# BENCH_SFTP=1, H2K_BIN (default build/bin).
+# BENCH_SFTP=1, BENCH_VSPHERE=1, H2K_BIN (default build/bin).
 set -euo pipefail
 
 top="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -38,6 +41,7 @@ top="$(cd "$(dirname "$0")/../.." && pwd)"
 : "${BENCH_KEEP:=0}"
 : "${BENCH_COLD:=0}"
 : "${BENCH_SFTP:=0}"
+: "${BENCH_VSPHERE:=0}"
 : "${BENCH_ONLY:=h2k h2k-c1 h2k-c8 curl}"
 
 die () { echo "fetch.sh: $*" >&2; exit 1; }
@@ -195,5 +199,15 @@ bench_sftp ()
     fi
 }
 
+# The vSphere section: its own script (it starts its own vcsim).
+bench_vsphere ()
+{
+    [ "$BENCH_VSPHERE" = 1 ] || return 0
+    echo
+    H2K_BIN="$H2K_BIN" BENCH_SIZE="$BENCH_SIZE" BENCH_DATA="$BENCH_DATA" \
+        BENCH_REPEAT="$BENCH_REPEAT" "$top/tests/bench/fetch-vsphere.sh"
+}
+
 bench_http
 bench_sftp
+bench_vsphere
