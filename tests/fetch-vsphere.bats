@@ -193,6 +193,24 @@ no_secret ()
     [ "$(jq '.[0].snapshots' <<<"$output")" = 0 ]
 }
 
+@test "vsphere: a failed snapshot creation is the server's fault, on one line" {
+    local d="$BATS_TEST_TMPDIR/vc2" n
+    mkdir -p "$d"
+    cp "$vc/password" "$d/"
+    vcsim_start "$d" -seed "$vc/seed" -fail-snapshot
+    run_tool h2k-fetch --password-env VC_PASSWORD --thumbprint "$VC_TP" --snapshot \
+        --workdir "$BATS_TEST_TMPDIR/w" "vsphere://admin@$VC/DC0/vm/Folder1/web02"
+    local st=$status out="$output" err="$stderr"
+    run_tool h2k-fetch --password-env VC_PASSWORD --thumbprint "$VC_TP" \
+        --list --format json "vsphere://admin@$VC/DC0/vm/Folder1/web02"
+    n=$(jq '.[0].snapshots' <<<"$output")
+    vcsim_stop "$d"
+    status=$st output="$out" stderr="$(grep -v 'creating snapshot' <<<"$err")"
+    one_line_error "CreateSnapshot_Task: SOAP fault SnapshotDisabled: Snapshots are not allowed"
+    [ "$n" = 0 ]
+    [ ! -e "$BATS_TEST_TMPDIR/w/download/LocalDS_0/web02/disk1-flat.vmdk" ]
+}
+
 @test "vsphere: an independent disk is refused, named" {
     vfetch -n "vsphere://admin@$VC/DC0/vm/Folder2/indep01"
     one_line_error "/DC0/vm/Folder2/indep01: disk-202-0 is an independent disk"

@@ -40,9 +40,12 @@
 // if it had expired) and is answered 401, so that clients must log in
 // again and resume.  -folder-delay MS: every /folder request waits MS
 // milliseconds first (a slow datastore, to interrupt a download).
+// -fail-snapshot: CreateSnapshot_Task answers the SOAP fault a vCenter
+// gives when snapshots are disabled for the VM (vcsim's never fails).
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"flag"
@@ -85,17 +88,31 @@ type env struct {
 
 // folderGuard answers /folder requests only for live sessions.
 type folderGuard struct {
-	next  http.Handler
-	ctx   context.Context
-	sm    *session.Manager
-	limit int
-	delay time.Duration
-	mu    sync.Mutex
-	count map[string]int
-	dead  map[string]bool
+	next         http.Handler
+	ctx          context.Context
+	sm           *session.Manager
+	limit        int
+	delay        time.Duration
+	failSnapshot bool
+	mu           sync.Mutex
+	count        map[string]int
+	dead         map[string]bool
 }
 
+const snapshotFault = `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Snapshots are not allowed for this virtual machine.</faultstring><detail><SnapshotDisabledFault xmlns="urn:vim25" xsi:type="SnapshotDisabled"></SnapshotDisabledFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
+
 func (g *folderGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.failSnapshot && r.Method == http.MethodPost && r.URL.Path == "/sdk" {
+		body, _ := ioutil.ReadAll(r.Body)
+		r.Body = ioutil.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("<CreateSnapshot_Task")) {
+			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(snapshotFault))
+			return
+		}
+	}
 	if !strings.HasPrefix(r.URL.Path, "/folder/") {
 		g.next.ServeHTTP(w, r)
 		return
@@ -302,6 +319,7 @@ func main() {
 	expire := flag.Int("folder-expire", 0, "/folder requests a session may make (0: no limit)")
 	delay := flag.Int("folder-delay", 0, "milliseconds each /folder request waits")
 	mac := flag.String("mac", "", "web01's MAC address (default: 00:50:56:3a:5c:11)")
+	failSnapshot := flag.Bool("fail-snapshot", false, "CreateSnapshot_Task fails")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -336,7 +354,8 @@ func main() {
 	s.Config.Handler = &folderGuard{
 		next: s.Config.Handler, ctx: e.ctx, sm: session.NewManager(e.c.Client),
 		limit: *expire, delay: time.Duration(*delay) * time.Millisecond,
-		count: map[string]int{}, dead: map[string]bool{},
+		failSnapshot: *failSnapshot,
+		count:        map[string]int{}, dead: map[string]bool{},
 	}
 
 	u := *s.URL
