@@ -260,8 +260,7 @@ no_secret ()
 @test "vsphere: a datastore file missing fails the fetch on one line" {
     rm "$DSDIR/app01-a/disk1-flat.vmdk"
     vfetch --workdir "$BATS_TEST_TMPDIR/w" "vsphere://admin@$VC/DC0/vm/Folder1/app01"
-    assert_failed_cleanly
-    [[ "$stderr" == *"/folder/app01-a/disk1-flat.vmdk"*"404"* ]]
+    one_line_error "/folder/app01-a/disk1-flat.vmdk" "404"
 }
 
 @test "vsphere: a datastore file of an unexpected size fails the fetch" {

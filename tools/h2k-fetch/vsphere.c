@@ -612,8 +612,9 @@ frozen_disks (struct vs_job *j)
   return r;
 }
 
+/* One RemoveSnapshot_Task call, waited for.  *FAULT: the fault's name. */
 static int
-remove_snapshot (struct vs_job *j)
+remove_snapshot_once (struct vs_job *j, char **fault)
 {
   CLEANUP_FREE char *m = vs_escape (j->snapshot);
   CLEANUP_FREE char *task = NULL;
@@ -621,15 +622,31 @@ remove_snapshot (struct vs_job *j)
   xmlNode *ret;
   int r = -1;
 
-  h2k_info ("%s: removing snapshot %s", j->u.display, j->snapshot_name);
   if (m &&
       vs_call (j->s, "RemoveSnapshot_Task", "VirtualMachineSnapshot", m,
                "<removeChildren>false</removeChildren>"
-               "<consolidate>true</consolidate>", &doc, &ret, NULL) == 0 &&
+               "<consolidate>true</consolidate>", &doc, &ret, fault) == 0 &&
       (task = vs_child_text (ret, "returnval")) != NULL &&
       vs_wait_task (j->s, task, "RemoveSnapshot_Task", NULL) == 0)
     r = 0;
   xmlFreeDoc (doc);
+  return r;
+}
+
+/* Remove our snapshot; if the session expired meanwhile, log in again
+ * first.  Says which snapshot to remove by hand when it cannot.
+ */
+static int
+remove_snapshot (struct vs_job *j)
+{
+  CLEANUP_FREE char *fault = NULL;
+  int r;
+
+  h2k_info ("%s: removing snapshot %s", j->u.display, j->snapshot_name);
+  r = remove_snapshot_once (j, &fault);
+  if (r == -1 && fault && strcmp (fault, "NotAuthenticated") == 0 &&
+      vs_relogin (j->s) == 0)
+    r = remove_snapshot_once (j, NULL);
   if (r == 0) {
     j->snapshot_removed = 1;
     free (j->snapshot);
