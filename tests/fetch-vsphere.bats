@@ -10,6 +10,7 @@
 
 load helpers
 . "$BATS_TEST_DIRNAME/lib/vcsim.sh"
+. "$BATS_TEST_DIRNAME/lib/nginx.sh"     # make_tls
 
 # XML's special characters on purpose: the envelope must escape them.
 PASSWORD='S3cr&t<vsphere>"h2k"'
@@ -31,7 +32,7 @@ setup_file ()
     qemu-img create -q -f vmdk -o subformat=monolithicFlat "$d/seed/disk1.vmdk" 4M
     qemu-io -f vmdk -c 'write -P 0xab 0 1M' -c 'write -P 0xcd 3M 512k' \
         "$d/seed/disk1.vmdk" >/dev/null
-    vcsim_start "$d" -seed "$d/seed" ||
+    vcsim_start "$d" -seed "$d/seed" -method-log "$d/methods" ||
         { echo "vcsim did not start" >"$BATS_FILE_TMPDIR/missing"; return 0; }
     printf 'VC=%q\nVC_TP=%q\nDSDIR=%q\n' "$VC" "$VC_TP" "$DSDIR" >"$d/env"
 }
@@ -233,6 +234,40 @@ no_secret ()
     run_tool h2k-fetch --thumbprint "$VC_TP" --list "vsphere://admin:hunter2@$VC/"
     one_line_error "a password in the URL is not accepted"
     [[ "$stderr" != *hunter2* ]]
+}
+
+@test "vsphere: one login per run, and a logout at the end, also on failure" {
+    : >"$vc/methods"
+    vfetch --workdir "$BATS_TEST_TMPDIR/w" "vsphere://admin@$VC/DC0/vm/Folder1/web01"
+    assert_status 0
+    [ "$(grep -c '^Login$' "$vc/methods")" = 1 ]
+    [ "$(grep -c '^Logout$' "$vc/methods")" = 1 ]
+    [ "$(tail -n 1 "$vc/methods")" = Logout ]
+    : >"$vc/methods"
+    vfetch -n "vsphere://admin@$VC/no-such-vm"
+    assert_failed_cleanly
+    [ "$(grep -c '^Login$' "$vc/methods")" = 1 ]
+    [ "$(tail -n 1 "$vc/methods")" = Logout ]
+    : >"$vc/methods"
+    vfetch --list "vsphere://admin@$VC/"
+    [ "$(grep -c '^Login$' "$vc/methods")" = 1 ]
+    [ "$(tail -n 1 "$vc/methods")" = Logout ]
+}
+
+@test "vsphere: a CA given with --cacert is trusted, for the API and the downloads" {
+    local d="$BATS_TEST_TMPDIR/vc2"
+    mkdir -p "$d"
+    cp "$vc/password" "$d/"
+    make_tls "$d" || skip "openssl could not make certificates"
+    vcsim_start "$d" -seed "$vc/seed" -cert "$d/good.pem" -key "$d/good.key"
+    run_tool h2k-fetch --password-env VC_PASSWORD --cacert "$d/ca.pem" \
+        --workdir "$BATS_TEST_TMPDIR/w" "vsphere://admin@$VC/DC0/vm/Folder1/web01"
+    local st=$status err="$stderr"
+    run_tool h2k-fetch --password-env VC_PASSWORD --list "vsphere://admin@$VC/"
+    vcsim_stop "$d"
+    one_line_error "TLS certificate is not trusted"
+    [ "$st" -eq 0 ] || { echo "$err" >&2; return 1; }
+    cmp "$BATS_TEST_TMPDIR/w/download/LocalDS_0/web01/disk1-flat.vmdk" "$vc/seed/disk1-flat.vmdk"
 }
 
 @test "vsphere: an untrusted certificate is refused" {

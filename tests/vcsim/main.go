@@ -42,6 +42,8 @@
 // milliseconds first (a slow datastore, to interrupt a download).
 // -fail-snapshot: CreateSnapshot_Task answers the SOAP fault a vCenter
 // gives when snapshots are disabled for the VM (vcsim's never fails).
+// -method-log FILE: the name of every SOAP method called is appended to
+// FILE, one a line (to count logins and logouts).
 package main
 
 import (
@@ -58,6 +60,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,6 +97,7 @@ type folderGuard struct {
 	limit        int
 	delay        time.Duration
 	failSnapshot bool
+	methodLog    *os.File
 	mu           sync.Mutex
 	count        map[string]int
 	dead         map[string]bool
@@ -102,11 +106,18 @@ type folderGuard struct {
 const snapshotFault = `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Snapshots are not allowed for this virtual machine.</faultstring><detail><SnapshotDisabledFault xmlns="urn:vim25" xsi:type="SnapshotDisabled"></SnapshotDisabledFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
 
+var soapMethod = regexp.MustCompile(`<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)`)
+
 func (g *folderGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.failSnapshot && r.Method == http.MethodPost && r.URL.Path == "/sdk" {
+	if (g.failSnapshot || g.methodLog != nil) && r.Method == http.MethodPost && r.URL.Path == "/sdk" {
 		body, _ := ioutil.ReadAll(r.Body)
 		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		if bytes.Contains(body, []byte("<CreateSnapshot_Task")) {
+		if m := soapMethod.FindSubmatch(body); m != nil && g.methodLog != nil {
+			g.mu.Lock()
+			fmt.Fprintf(g.methodLog, "%s\n", m[1])
+			g.mu.Unlock()
+		}
+		if g.failSnapshot && bytes.Contains(body, []byte("<CreateSnapshot_Task")) {
 			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = w.Write([]byte(snapshotFault))
@@ -320,6 +331,7 @@ func main() {
 	delay := flag.Int("folder-delay", 0, "milliseconds each /folder request waits")
 	mac := flag.String("mac", "", "web01's MAC address (default: 00:50:56:3a:5c:11)")
 	failSnapshot := flag.Bool("fail-snapshot", false, "CreateSnapshot_Task fails")
+	methodLog := flag.String("method-log", "", "append each SOAP method's name to this file")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -350,9 +362,15 @@ func main() {
 	e.c, err = govmomi.NewClient(e.ctx, s.URL, true)
 	check(err, "login")
 	e.populate(*seed, *esx)
+	var mlog *os.File
+	if *methodLog != "" {
+		mlog, err = os.OpenFile(*methodLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0644)
+		check(err, "-method-log")
+	}
 	// This session stays: it terminates the ones that "expire".
 	s.Config.Handler = &folderGuard{
-		next: s.Config.Handler, ctx: e.ctx, sm: session.NewManager(e.c.Client),
+		methodLog: mlog,
+		next:      s.Config.Handler, ctx: e.ctx, sm: session.NewManager(e.c.Client),
 		limit: *expire, delay: time.Duration(*delay) * time.Millisecond,
 		failSnapshot: *failSnapshot,
 		count:        map[string]int{}, dead: map[string]bool{},
