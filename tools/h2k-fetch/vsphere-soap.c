@@ -527,7 +527,7 @@ vs_call (struct vs_session *s, const char *method, const char *this_type,
          const char *this_value, const char *body, xmlDoc **docp,
          xmlNode **ret, char **fault)
 {
-  CLEANUP_FREE char *env = NULL;
+  char *env = NULL;               /* may hold the password: wiped */
   struct buf b = { 0 };
   long status = 0;
   xmlDoc *doc = NULL;
@@ -543,7 +543,7 @@ vs_call (struct vs_session *s, const char *method, const char *this_type,
                 this_value, body ? body : "", method, envelope_tail) == -1) {
     env = NULL;
     h2k_error ("%m");
-    return -1;
+    goto out;
   }
   h2k_debug ("%s: %s on %s:%s", s->label, method, this_type, this_value);
   if (post (s, env, &b, &status) == -1)
@@ -566,6 +566,10 @@ vs_call (struct vs_session *s, const char *method, const char *this_type,
     r = 0;
   }
  out:
+  if (env) {
+    explicit_bzero (env, strlen (env));
+    free (env);
+  }
   xmlFreeDoc (doc);
   free (b.data);
   return r;
