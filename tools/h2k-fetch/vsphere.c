@@ -23,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <libxml/tree.h>
 
 #include "h2k.h"
@@ -661,13 +660,15 @@ remove_snapshot (struct vs_job *j)
 
 /* The plan ------------------------------------------------------------ */
 
+/* S percent-encoded for a URL (keeping '/' if KEEP_SLASH).  Caller
+ * frees; NULL on ENOMEM.
+ */
 static char *
-escape_url (CURL *h, const char *s, int keep_slash)
+escape_url (const char *s, int keep_slash)
 {
   size_t n = strlen (s), cap = 3 * n + 1, len = 0;
   char *r = malloc (cap);
 
-  (void) h;
   if (r == NULL)
     return NULL;
   for (size_t i = 0; i < n; ++i) {
@@ -704,9 +705,9 @@ plan_add (struct vs_job *j, const struct vs_file *f, const char *dldir)
   j->nplan++;
   if (vs_split_ds_path (f->name, &p->ds, &p->path) == -1)
     return -1;
-  if ((epath = escape_url (NULL, p->path, 1)) == NULL ||
-      (edc = escape_url (NULL, j->vm->dc ? j->vm->dc : "ha-datacenter", 1)) == NULL ||
-      (eds = escape_url (NULL, p->ds, 0)) == NULL ||
+  if ((epath = escape_url (p->path, 1)) == NULL ||
+      (edc = escape_url (j->vm->dc ? j->vm->dc : "ha-datacenter", 1)) == NULL ||
+      (eds = escape_url (p->ds, 0)) == NULL ||
       asprintf (&p->url, "%s/folder/%s?dcPath=%s&dsName=%s", vs_base (j->s),
                 epath, edc, eds) == -1 ||
       (dsdir = h2k_path_join (dldir, p->ds)) == NULL ||
