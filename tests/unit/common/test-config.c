@@ -534,6 +534,9 @@ TEST (tool_config_positional)
     { "password-env", required_argument, NULL, 1013 },
     { "token-file", required_argument, NULL, 1014 },
     { "token-env", required_argument, NULL, 1015 },
+    { "list", no_argument, NULL, 1016 },
+    { "snapshot", no_argument, NULL, 1017 },
+    { "thumbprint", required_argument, NULL, 1018 },
     { NULL, 0, NULL, 0 }
   };
   struct h2k_tool t = { .name = "h2k-fetch" };
