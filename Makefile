@@ -19,7 +19,7 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-LIBS_PKG  := json-c libxml-2.0 libarchive libcrypto yaml-0.1 libcurl libssh libguestfs hivex
+LIBS_PKG  := json-c libxml-2.0 libarchive libcrypto libssl yaml-0.1 libcurl libssh libguestfs hivex
 
 # Fail early, and clearly, when a library is missing (check and demo first
 # install what is missing, then build in a sub-make that checks).

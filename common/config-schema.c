@@ -29,6 +29,32 @@ check_size (const char *value, const char **why)
 }
 
 static int
+check_sha256 (const char *value, const char **why)
+{
+  if (strlen (value) != 64 || strspn (value, "0123456789abcdefABCDEF") != 64) {
+    *why = "expected 64 hexadecimal digits";
+    return -1;
+  }
+  return 0;
+}
+
+/* A certificate's SHA-1 or SHA-256 fingerprint: hex, ':' allowed. */
+static int
+check_thumbprint (const char *value, const char **why)
+{
+  size_t n = 0;
+
+  for (const char *p = value; *p; ++p)
+    n += *p != ':';
+  if (strspn (value, "0123456789abcdefABCDEF:") != strlen (value) ||
+      (n != 40 && n != 64)) {
+    *why = "expected a SHA-1 or SHA-256 fingerprint in hex (':' allowed)";
+    return -1;
+  }
+  return 0;
+}
+
+static int
 check_regex (const char *value, const char **why)
 {
   regex_t re;
@@ -123,6 +149,19 @@ static const struct h2k_config_key fetch_keys[] = {
   CHOICE ("format", disk_formats, "SOURCE is a disk image in this format"),
   CHECKED ("max-extract", check_size, "refuse an OVA expanding past this"),
   CHOICE ("firmware", firmwares, "the VM's firmware, whatever the source says"),
+  INTEGER ("connections", 1, 16, "parallel HTTP Range requests per file"),
+  CHECKED ("sha256", check_sha256, "the sha256 of the file a URL names"),
+  STRING ("cacert", "trust the CA certificates in this PEM file (HTTPS)"),
+  BOOLEAN ("insecure", "do not verify TLS certificates (recorded)"),
+  STRING ("known-hosts", "SSH host keys (default ~/.ssh/known_hosts)"),
+  STRING ("identity-file", "SSH private key file"),
+  STRING ("password-file", "a file whose first line is the password"),
+  STRING ("password-env", "an environment variable holding the password"),
+  STRING ("token-file", "a file whose first line is the HTTP bearer token"),
+  STRING ("token-env", "an environment variable holding the bearer token"),
+  CHECKED ("thumbprint", check_thumbprint,
+           "vSphere: trust the server's certificate with this fingerprint"),
+  BOOLEAN ("snapshot", "vSphere: copy a running VM from a snapshot h2k takes"),
   END
 };
 

@@ -33,7 +33,7 @@ static const struct h2k_schema strings = { .type = S_ARRAY, .items = &text, .max
   static const char *const name##_values[] = { __VA_ARGS__, NULL };     \
   static const struct h2k_schema name = { .type = S_ENUM, .values = name##_values }
 
-ENUM (source_kind, "vmx", "ovf", "ova", "vmdk", "vhd", "vhdx", "qcow2", "raw", "vdi");
+ENUM (source_kind, "vmx", "ovf", "ova", "vmdk", "vhd", "vhdx", "qcow2", "raw", "vdi", "vsphere");
 ENUM (disk_format, "vmdk", "vhd", "vhdx", "qcow2", "raw", "vdi");
 ENUM (output_format, "qcow2", "raw", "vdi");
 ENUM (firmware, "bios", "uefi", "unknown");
@@ -48,6 +48,70 @@ static const struct h2k_schema version = { .type = S_INT, .min = 1, .max = 1 };
 static const struct h2k_schema cpus = { .type = S_INT, .min = 1, .max = 4096 };
 static const struct h2k_schema memory = { .type = S_INT, .min = 1, .max = INT64_C (1) << 32 };
 
+ENUM (remote_protocol, "http", "https", "sftp");
+
+/* vm.source.remote.files[] */
+static const struct h2k_sfield remote_file_fields[] = {
+  { "url", &text, 1 },
+  { "path", &abspath, 1 },
+  { "size", &size, 1 },
+  { "resumed_from", &size, 1 },
+  { "validator", &text, 0 },
+  { "sha256", &sha256, 0 },
+  { NULL }
+};
+static const struct h2k_schema remote_file = { .type = S_OBJECT, .fields = remote_file_fields };
+static const struct h2k_schema remote_files = { .type = S_ARRAY, .items = &remote_file, .max = MAX_ITEMS };
+
+/* vm.source.remote */
+static const struct h2k_sfield remote_fields[] = {
+  { "protocol", &remote_protocol, 1 },
+  { "insecure", &boolean, 1 },
+  { "warning", &text, 0 },
+  { "files", &remote_files, 1 },
+  { NULL }
+};
+static const struct h2k_schema remote = { .type = S_OBJECT, .fields = remote_fields };
+
+ENUM (vsphere_api, "vcenter", "esxi");
+
+/* vm.source.vsphere.plan[] */
+static const struct h2k_sfield vsphere_plan_fields[] = {
+  { "datastore_path", &text, 1 },
+  { "url", &text, 1 },
+  { "path", &abspath, 1 },
+  { "size", &size, 0 },
+  { NULL }
+};
+static const struct h2k_schema vsphere_plan_file = { .type = S_OBJECT, .fields = vsphere_plan_fields };
+static const struct h2k_schema vsphere_plan = { .type = S_ARRAY, .items = &vsphere_plan_file, .max = MAX_ITEMS };
+
+/* vm.source.vsphere.snapshot */
+static const struct h2k_sfield vsphere_snapshot_fields[] = {
+  { "name", &text, 0 },
+  { "moref", &text, 0 },
+  { "created", &boolean, 1 },
+  { "removed", &boolean, 0 },
+  { NULL }
+};
+static const struct h2k_schema vsphere_snapshot = { .type = S_OBJECT, .fields = vsphere_snapshot_fields };
+
+/* vm.source.vsphere */
+static const struct h2k_sfield vsphere_fields[] = {
+  { "api", &vsphere_api, 1 },
+  { "moref", &text, 1 },
+  { "inventory_path", &text, 1 },
+  { "uuid", &text, 0 },
+  { "power_state", &text, 0 },
+  { "vmx", &text, 0 },
+  { "snapshots", &count, 0 },
+  { "snapshot", &vsphere_snapshot, 0 },
+  { "total_bytes", &size, 1 },
+  { "plan", &vsphere_plan, 1 },
+  { NULL }
+};
+static const struct h2k_schema vsphere = { .type = S_OBJECT, .fields = vsphere_fields };
+
 /* vm.source */
 static const struct h2k_sfield vm_source_fields[] = {
   { "kind", &source_kind, 1 },
@@ -55,6 +119,9 @@ static const struct h2k_sfield vm_source_fields[] = {
   { "sha256", &sha256, 0 },
   { "extracted_dir", &abspath, 0 },
   { "manifest_verified", &text, 0 },
+  { "url", &text, 0 },
+  { "remote", &remote, 0 },
+  { "vsphere", &vsphere, 0 },
   { NULL }
 };
 static const struct h2k_schema vm_source = { .type = S_OBJECT, .fields = vm_source_fields };

@@ -17,6 +17,8 @@
 #include "h2k.h"
 #include "fetch.h"
 #include "vmx.h"
+#include "remote.h"
+#include "vsphere.h"
 
 #define DEFAULT_MAX_EXTRACT "1T"
 
@@ -27,6 +29,19 @@ enum {
   OPT_MAX_EXTRACT,
   OPT_FORMAT,
   OPT_FIRMWARE,
+  OPT_CONNECTIONS,
+  OPT_SHA256,
+  OPT_CACERT,
+  OPT_INSECURE,
+  OPT_KNOWN_HOSTS,
+  OPT_IDENTITY_FILE,
+  OPT_PASSWORD_FILE,
+  OPT_PASSWORD_ENV,
+  OPT_TOKEN_FILE,
+  OPT_TOKEN_ENV,
+  OPT_LIST,
+  OPT_SNAPSHOT,
+  OPT_THUMBPRINT,
 };
 
 static const char short_opts[] = H2K_COMMON_SHORT "n";
@@ -39,6 +54,19 @@ static const struct option long_opts[] = {
   { "max-extract", required_argument, NULL, OPT_MAX_EXTRACT },
   { "format", required_argument, NULL, OPT_FORMAT },
   { "firmware", required_argument, NULL, OPT_FIRMWARE },
+  { "connections", required_argument, NULL, OPT_CONNECTIONS },
+  { "sha256", required_argument, NULL, OPT_SHA256 },
+  { "cacert", required_argument, NULL, OPT_CACERT },
+  { "insecure", no_argument, NULL, OPT_INSECURE },
+  { "known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS },
+  { "identity-file", required_argument, NULL, OPT_IDENTITY_FILE },
+  { "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+  { "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
+  { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+  { "token-env", required_argument, NULL, OPT_TOKEN_ENV },
+  { "list", no_argument, NULL, OPT_LIST },
+  { "snapshot", no_argument, NULL, OPT_SNAPSHOT },
+  { "thumbprint", required_argument, NULL, OPT_THUMBPRINT },
   { NULL }
 };
 
@@ -50,7 +78,10 @@ usage (FILE *fp, int status)
 "Build the first h2k manifest from SOURCE and write it to standard output.\n"
 "SOURCE is a VMware .vmx, an .ovf, an .ova, or a disk image (VMDK, VHD,\n"
 "VHDX, qcow2, VDI; raw with --format raw).  Source files are never\n"
-"written.\n"
+"written.  SOURCE may be a URL: http://, https:// (an .ova, an .ovf and\n"
+"the files it references, or a disk image), ssh:// or sftp:// (an ESXi\n"
+"host's .vmx and its disks, or any of the above); the files are downloaded\n"
+"into WORKDIR/download, resumably, then read as local files.\n"
 "\n"
 "Options:\n"
 "      --workdir=DIR        where this migration's files go (default:\n"
@@ -65,7 +96,37 @@ usage (FILE *fp, int status)
 "      --max-extract=SIZE   refuse an OVA expanding past SIZE (default "
 DEFAULT_MAX_EXTRACT ")\n"
 "  -n, --dry-run            decide and print the manifest, but create,\n"
-"                           copy and extract nothing\n"
+"                           copy and extract nothing (not for http://,\n"
+"                           https://, ssh:// or sftp:// URLs)\n"
+"\n"
+"URL sources (credentials are never given on the command line):\n"
+"      --connections=N      parallel HTTP Range requests per file (1-16,\n"
+"                           default 4)\n"
+"      --sha256=HEX         the file the URL names must have this sha256\n"
+"      --cacert=FILE        trust the CA certificates in FILE (PEM) for\n"
+"                           HTTPS (default: the system's)\n"
+"      --insecure           do not verify TLS certificates (a warning is\n"
+"                           recorded in the manifest)\n"
+"      --known-hosts=FILE   SSH host keys (default: ~/.ssh/known_hosts)\n"
+"      --identity-file=FILE SSH private key (default: ssh-agent, then\n"
+"                           ~/.ssh/id_*)\n"
+"      --password-file=FILE the password (for the URL's user@) is the\n"
+"                           first line of FILE\n"
+"      --password-env=VAR   ... or the value of the environment variable\n"
+"      --token-file=FILE    HTTP bearer token, first line of FILE\n"
+"      --token-env=VAR      ... or the value of the environment variable\n"
+"\n"
+"vSphere sources (vsphere://user@vcenter/DC/vm/Folder/VM, esxi://user@host/VM;\n"
+"the VM by inventory path, name, managed object id or BIOS UUID):\n"
+"      --list               print the VMs below the URL (no bytes moved);\n"
+"                           --format=table (default) or --format=json\n"
+"      --snapshot           copy a running VM from a snapshot h2k takes\n"
+"                           and removes (without it, a running VM is\n"
+"                           refused)\n"
+"      --thumbprint=HEX     trust the server's certificate with this SHA-1\n"
+"                           or SHA-256 fingerprint (AB:CD:...)\n"
+"      (with --dry-run: the plan and the manifest; no snapshot, no\n"
+"      download)\n"
 H2K_COMMON_HELP
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error.\n",
@@ -192,7 +253,7 @@ default_workdir (const char *name)
  * for fetch_undo if we made it.
  */
 static int
-prepare_workdir (const char *dir, int dry_run)
+prepare_workdir (const char *dir, int dry_run, int note)
 {
   struct stat st;
 
@@ -215,7 +276,7 @@ prepare_workdir (const char *dir, int dry_run)
     h2k_error ("%s: cannot create the workdir: %m", dir);
     return -1;
   }
-  return fetch_note_created (dir);
+  return note ? fetch_note_created (dir) : 0;
 }
 
 static int
@@ -286,15 +347,119 @@ override_firmware (json_object *m, const char *firmware)
   return 0;
 }
 
+/* The kind of the downloaded file TOP: what the remote side says
+ * (HINT), else as for a local file.
+ */
+static int
+downloaded_kind (const char *top, const char *hint, const char *format,
+                 enum kind *k)
+{
+  if (check_source (top) == -1)
+    return -1;
+  if (hint && format == NULL && kind_of_name (hint, k) == 0)
+    return 0;
+  return decide_kind (top, format, k);
+}
+
+/* A URL source: download into WORKDIR/download (kept on failure, for a
+ * resume: the workdir is not noted for fetch_undo, nor is the download),
+ * then the local path on the downloaded file.
+ */
+static int
+fetch_url (const char *source, struct fetch_opts *o,
+           const struct remote_opts *ro, const char *workdir_opt,
+           json_object **m)
+{
+  CLEANUP_FREE char *name = NULL, *workdir = NULL, *top = NULL;
+  const char *hint;
+  enum kind k;
+  int r;
+
+  if (o->dry_run) {
+    h2k_error ("%s: --dry-run does not apply to URL sources (they would "
+               "have to be downloaded first)", source);
+    return -1;
+  }
+  name = o->name ? strdup (o->name) : remote_default_name (source);
+  if (name == NULL)
+    return -1;
+  workdir = workdir_opt ? h2k_absolute_path (workdir_opt)
+    : default_workdir (name);
+  if (workdir == NULL)
+    return -1;
+  o->workdir = workdir;
+  h2k_debug ("source %s, name \"%s\", workdir %s", source, name, workdir);
+  r = (*m = h2k_manifest_new (name)) == NULL ||
+    h2k_json_set_string (*m, "workdir", workdir) == -1 ||
+    prepare_workdir (workdir, 0, 0) == -1 ||
+    fetch_remote (source, o, ro, &top, &hint) == -1 ||
+    downloaded_kind (top, hint, o->format, &k) == -1 ||
+    run (top, k, o, *m) == -1 ||
+    remote_record_manifest (*m) == -1 ||
+    (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
+  o->workdir = NULL;            /* freed on return */
+  return r;
+}
+
+/* A vsphere:// or esxi:// source: find the VM first (its name names the
+ * workdir), then plan, snapshot and download; the snapshot is removed and
+ * the session closed whatever happens.  Downloads are kept on failure,
+ * for a resume, like fetch_url's.
+ */
+static int
+fetch_vsphere (const char *source, struct fetch_opts *o,
+               const struct remote_opts *ro, const struct vsphere_opts *vo,
+               const char *workdir_opt, json_object **m)
+{
+  CLEANUP_FREE char *name = NULL, *workdir = NULL;
+  struct vs_job *j = vsphere_prepare (source, ro, vo, &name);
+  int r;
+
+  if (j == NULL)
+    return -1;
+  if (o->name) {
+    free (name);
+    name = strdup (o->name);
+  }
+  workdir = name == NULL ? NULL : workdir_opt ? h2k_absolute_path (workdir_opt)
+    : default_workdir (name);
+  o->workdir = workdir;
+  r = workdir == NULL ||
+    (*m = h2k_manifest_new (name)) == NULL ||
+    h2k_json_set_string (*m, "workdir", workdir) == -1 ||
+    prepare_workdir (workdir, o->dry_run, 0) == -1 ||
+    vsphere_run (j, o, *m) == -1 ||
+    (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
+  r = vsphere_finish (j, r, *m);
+  o->workdir = NULL;            /* freed on return */
+  return r;
+}
+
 /* Everything after option parsing; M gets the manifest (or stays NULL). */
 static int
-fetch (const char *source, struct fetch_opts *o, const char *workdir_opt,
+fetch (const char *source, struct fetch_opts *o, const struct remote_opts *ro,
+       const struct vsphere_opts *vo, const char *workdir_opt,
        json_object **m)
 {
   CLEANUP_FREE char *name = NULL, *workdir = NULL;
   enum kind k;
   int r;
 
+  if (vsphere_is_url (source))
+    return fetch_vsphere (source, o, ro, vo, workdir_opt, m);
+  if (vo->snapshot || vo->thumbprint) {
+    h2k_error ("%s: --snapshot and --thumbprint apply to vsphere:// and "
+               "esxi:// sources", source);
+    return -1;
+  }
+
+  if (remote_is_url (source))
+    return fetch_url (source, o, ro, workdir_opt, m);
+  if (ro->sha256) {
+    h2k_error ("%s: --sha256 applies to URL sources (a local file is "
+               "read in place)", source);
+    return -1;
+  }
   if (check_source (source) == -1 ||
       decide_kind (source, o->format, &k) == -1)
     return -1;
@@ -309,11 +474,43 @@ fetch (const char *source, struct fetch_opts *o, const char *workdir_opt,
   h2k_debug ("source %s, name \"%s\", workdir %s", source, name, workdir);
   r = (*m = h2k_manifest_new (name)) == NULL ||
     h2k_json_set_string (*m, "workdir", workdir) == -1 ||
-    prepare_workdir (workdir, o->dry_run) == -1 ||
+    prepare_workdir (workdir, o->dry_run, 1) == -1 ||
     run (source, k, o, *m) == -1 ||
     (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
   o->workdir = NULL;            /* freed on return */
   return r;
+}
+
+/* The URL options' values; the later of --X-file and --X-env wins
+ * (so the command line overrides the configuration).
+ */
+static int
+check_remote_opts (const char *connections, struct remote_opts *ro)
+{
+  if (connections) {
+    char *end;
+    unsigned long n;
+    errno = 0;
+    n = strtoul (connections, &end, 10);
+    if (errno || end == connections || *end || n < 1 ||
+        n > REMOTE_MAX_CONNECTIONS) {
+      h2k_error ("--connections: \"%s\" is not a number from 1 to %d",
+                 connections, REMOTE_MAX_CONNECTIONS);
+      return -1;
+    }
+    ro->connections = (unsigned) n;
+  }
+  if (ro->sha256 && !h2k_is_hex (ro->sha256, 64)) {
+    h2k_error ("--sha256: expected 64 hexadecimal digits");
+    return -1;
+  }
+  if ((ro->password_env && ro->password_env[0] == '\0') ||
+      (ro->token_env && ro->token_env[0] == '\0')) {
+    h2k_error ("--password-env, --token-env: the variable's name is empty");
+    return -1;
+  }
+  ro->verbose = h2k_verbose;
+  return 0;
 }
 
 int
@@ -321,7 +518,10 @@ main (int argc, char **argv)
 {
   static struct h2k_tool tool;
   struct fetch_opts o = { 0 };
+  struct remote_opts ro = { .connections = REMOTE_DEFAULT_CONNECTIONS };
+  struct vsphere_opts vo = { .list_format = "table" };
   const char *workdir = NULL, *max_extract = DEFAULT_MAX_EXTRACT;
+  const char *connections = NULL;
   json_object *m = NULL;
   int c, r, status;
 
@@ -339,6 +539,19 @@ main (int argc, char **argv)
     case OPT_MAX_EXTRACT: max_extract = optarg; break;
     case OPT_FORMAT: o.format = optarg; break;
     case OPT_FIRMWARE: o.firmware = optarg; break;
+    case OPT_CONNECTIONS: connections = optarg; break;
+    case OPT_SHA256: ro.sha256 = optarg; break;
+    case OPT_CACERT: ro.cacert = optarg; break;
+    case OPT_INSECURE: ro.insecure = 1; break;
+    case OPT_KNOWN_HOSTS: ro.known_hosts = optarg; break;
+    case OPT_IDENTITY_FILE: ro.identity_file = optarg; break;
+    case OPT_PASSWORD_FILE: ro.password_file = optarg; ro.password_env = NULL; break;
+    case OPT_PASSWORD_ENV: ro.password_env = optarg; ro.password_file = NULL; break;
+    case OPT_TOKEN_FILE: ro.token_file = optarg; ro.token_env = NULL; break;
+    case OPT_TOKEN_ENV: ro.token_env = optarg; ro.token_file = NULL; break;
+    case OPT_LIST: vo.list = 1; break;
+    case OPT_SNAPSHOT: vo.snapshot = 1; break;
+    case OPT_THUMBPRINT: vo.thumbprint = optarg; break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
       return H2K_EXIT_USAGE;
@@ -353,6 +566,16 @@ main (int argc, char **argv)
       o.max_extract == 0) {
     h2k_error ("--max-extract: \"%s\" is not a size", max_extract);
     return H2K_EXIT_USAGE;
+  }
+  if (vo.list) {
+    if (o.format && strcmp (o.format, "table") && strcmp (o.format, "json")) {
+      h2k_error ("--format: with --list, \"%s\" is not table or json",
+                 o.format);
+      return H2K_EXIT_USAGE;
+    }
+    if (o.format)
+      vo.list_format = o.format;
+    o.format = NULL;
   }
   if (o.format && h2k_qemu_format (o.format) == NULL) {
     h2k_error ("--format: \"%s\" is not one of vmdk, vhd, vhdx, qcow2, raw, "
@@ -369,9 +592,19 @@ main (int argc, char **argv)
   }
   if (o.name && check_name (o.name) == -1)
     return H2K_EXIT_USAGE;
+  if (check_remote_opts (connections, &ro) == -1)
+    return H2K_EXIT_USAGE;
   tool.stage.dry_run = o.dry_run;
 
-  r = fetch (argv[optind], &o, workdir, &m);
+  if (vo.list) {
+    if (!vsphere_is_url (argv[optind])) {
+      h2k_error ("--list: needs a vsphere:// or esxi:// URL");
+      return H2K_EXIT_USAGE;
+    }
+    return vsphere_list (argv[optind], &ro, &vo) == 0
+      ? H2K_EXIT_OK : H2K_EXIT_FAILURE;
+  }
+  r = fetch (argv[optind], &o, &ro, &vo, workdir, &m);
   if (r == -1)
     fetch_undo ();
   status = h2k_tool_finish (&tool, m, r);
@@ -380,5 +613,6 @@ main (int argc, char **argv)
    */
   if (status != H2K_EXIT_OK && r == 0)
     fetch_undo ();
+  remote_free ();
   return status;
 }

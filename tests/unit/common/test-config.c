@@ -275,11 +275,12 @@ TEST (errors_secrets)
   CHECK_STR (error_of ("convert:\n  force: true\n  luks-key: abc\n"), want);
   snprintf (want, sizeof want, "vm.yaml:1: vcenter_password%s", msg);
   CHECK_STR (error_of ("vcenter_password: x\n"), want);
-  /* Naming where the secret is passes this rule (the key is still
-   * unknown: no tool reads secrets yet).
+  /* Naming where the secret is passes this rule (this key is still
+   * unknown: no tool reads LUKS keys yet); fetch's are known.
    */
-  CHECK (strstr (error_of ("fetch:\n  password-file: /root/p\n"),
-                 "fetch.password-file: unknown key") != NULL);
+  CHECK (strstr (error_of ("convert:\n  luks-key-file: /root/p\n"),
+                 "convert.luks-key-file: unknown key") != NULL);
+  CHECK_STR (error_of ("fetch:\n  password-file: /root/p\n  token-env: T\n"), "");
   CHECK (h2k_config_is_secret_name ("password"));
   CHECK (h2k_config_is_secret_name ("Passphrase"));
   CHECK (h2k_config_is_secret_name ("esxi-passwd"));
@@ -523,6 +524,19 @@ TEST (tool_config_positional)
     { "max-extract", required_argument, NULL, 1003 },
     { "format", required_argument, NULL, 1004 },
     { "firmware", required_argument, NULL, 1005 },
+    { "connections", required_argument, NULL, 1006 },
+    { "sha256", required_argument, NULL, 1007 },
+    { "cacert", required_argument, NULL, 1008 },
+    { "insecure", no_argument, NULL, 1009 },
+    { "known-hosts", required_argument, NULL, 1010 },
+    { "identity-file", required_argument, NULL, 1011 },
+    { "password-file", required_argument, NULL, 1012 },
+    { "password-env", required_argument, NULL, 1013 },
+    { "token-file", required_argument, NULL, 1014 },
+    { "token-env", required_argument, NULL, 1015 },
+    { "list", no_argument, NULL, 1016 },
+    { "snapshot", no_argument, NULL, 1017 },
+    { "thumbprint", required_argument, NULL, 1018 },
     { NULL, 0, NULL, 0 }
   };
   struct h2k_tool t = { .name = "h2k-fetch" };
