@@ -621,7 +621,7 @@ run_jobs (struct xfer *x, CURLM *m, struct job *jobs, size_t njobs)
     active++;
   }
   while (active > 0) {
-    int running, left;
+    int running, left, started = 0;
     CURLMsg *msg;
     double now = h2k_monotonic ();
 
@@ -631,9 +631,8 @@ run_jobs (struct xfer *x, CURLM *m, struct job *jobs, size_t njobs)
         if (job_start (m, &jobs[i]) == -1)
           return -1;
       }
-    if (curl_multi_perform (m, &running) != CURLM_OK ||
-        curl_multi_poll (m, NULL, 0, 200, NULL) != CURLM_OK) {
-      h2k_error ("%s: curl_multi failed", x->label);
+    if (curl_multi_perform (m, &running) != CURLM_OK) {
+      h2k_error ("%s: curl_multi_perform failed", x->label);
       return -1;
     }
     while ((msg = curl_multi_info_read (m, &left)) != NULL) {
@@ -652,11 +651,20 @@ run_jobs (struct xfer *x, CURLM *m, struct job *jobs, size_t njobs)
       if (x->ranges && next_chunk (x, &next, j)) {
         if (job_start (m, j) == -1)
           return -1;
+        started = 1;
       }
       else {
         j->due = -1;
         active--;
       }
+    }
+    /* Wait for data (or a retry's time) unless a request just started:
+     * curl_multi_perform gets it going at once.
+     */
+    if (!started && active > 0 &&
+        curl_multi_poll (m, NULL, 0, 200, NULL) != CURLM_OK) {
+      h2k_error ("%s: curl_multi_poll failed", x->label);
+      return -1;
     }
   }
   return 0;
