@@ -71,7 +71,7 @@ set_options (struct ssh_conn *c, const struct remote_opts *ro)
   unsigned port = port_of (u);
   long timeout = SSH_TIMEOUT;
   int verbosity = ro->verbose > 3 ? 3 : ro->verbose;
-  int no = 0;
+  int no = 0, yes = 1;
   int r = 0;
 
   if (verbosity > 0)
@@ -81,6 +81,10 @@ set_options (struct ssh_conn *c, const struct remote_opts *ro)
   r |= ssh_options_set (c->s, SSH_OPTIONS_PORT, &port);
   r |= ssh_options_set (c->s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
   r |= ssh_options_set (c->s, SSH_OPTIONS_TIMEOUT, &timeout);
+  /* Read requests are small packets sent while replies stream in:
+   * Nagle's algorithm would hold them back.
+   */
+  r |= ssh_options_set (c->s, SSH_OPTIONS_NODELAY, &yes);
   r |= ssh_options_set (c->s, SSH_OPTIONS_CIPHERS_C_S, SSH_CIPHERS);
   r |= ssh_options_set (c->s, SSH_OPTIONS_CIPHERS_S_C, SSH_CIPHERS);
   if (u->user)
