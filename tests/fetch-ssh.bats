@@ -17,7 +17,6 @@
 load helpers
 load lib/sshd
 
-PASSWORD_USER=h2k-ssh-test
 
 setup_file ()
 {
@@ -31,11 +30,13 @@ setup_file ()
     export PORT="$SSHD_PORT"
     unset SSH_AUTH_SOCK
     make_datastore
-    # A user with a password, for the password cases (never root's).
-    export TEST_PASSWORD
+    # A user with a password, for the password cases (never root's); a
+    # name of its own, so that runs at the same time do not share it.
+    export TEST_PASSWORD PASSWORD_USER
+    PASSWORD_USER="h2kt-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     TEST_PASSWORD="h2k-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
     if [ "$(id -u)" = 0 ] && ! getent passwd "$PASSWORD_USER" >/dev/null &&
-       useradd -M -d /nonexistent -s /bin/sh "$PASSWORD_USER" 2>/dev/null; then
+       useradd -M -d /nonexistent -s /bin/sh -c "h2k fetch-ssh.bats" "$PASSWORD_USER" 2>/dev/null; then
         echo "$PASSWORD_USER:$TEST_PASSWORD" | chpasswd
         touch "$T/user-created"
     fi
@@ -286,7 +287,7 @@ wait_chunks ()
 
 requires_password_user ()
 {
-    [ -f "$T/user-created" ] || skip "no test user with a password (needs root, useradd; $PASSWORD_USER must not exist)"
+    [ -f "$T/user-created" ] || skip "no test user with a password (needs root and useradd)"
 }
 
 @test "fetch-ssh: a password from --password-env logs in; a wrong one fails" {
