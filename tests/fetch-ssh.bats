@@ -88,6 +88,9 @@ make_datastore ()
     vmx "$DS/web 01/web 01.vmx" "web 01.vmdk"
     (cd "$DS/abs" && qemu-img create -q -f vmdk -o subformat=monolithicFlat abs.vmdk 4M)
     vmx "$DS/abs/abs.vmx" "$DS/abs/abs.vmdk"
+    # The same directory by another name (ESXi: a datastore's name and
+    # its UUID): a link to abs/, whose VMX names the disk by the real path.
+    ln -s abs "$DS/link"
     vmx "$DS/out/out.vmx" "../web01/web01.vmdk"
     vmx "$DS/missing/missing.vmx" "gone.vmdk"
     qemu-img create -q -f qcow2 "$DS/abs/small.qcow2" 16M
@@ -178,6 +181,15 @@ j () { jq -r "$1" <<<"$output"; }
     [ "$(j .disks[0].source.path)" = "$W/download/abs.vmdk" ]
     [ "$(j .vm.source.path)" = "$W/download/abs.h2k-local.vmx" ]
     grep -q '^scsi0:0.fileName = "abs.vmdk"$' "$W/download/abs.h2k-local.vmx"
+}
+
+@test "fetch-ssh: the VM's directory reached through a symbolic link (a datastore's name)" {
+    fetch "$URL/link/abs.vmx"
+    assert_status 0
+    same_files "$DS/abs" "$W/download" abs.vmx abs.vmdk abs-flat.vmdk
+    [ "$(j .disks[0].source.path)" = "$W/download/abs.vmdk" ]
+    [ "$(j '.vm.source.remote.files[] | select(.path | endswith("/abs.vmdk")) | .url')" = \
+      "$URL/abs/abs.vmdk" ]
 }
 
 @test "fetch-ssh: a bare VMDK with its extent, and a single qcow2 checked by --sha256" {

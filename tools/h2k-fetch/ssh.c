@@ -284,6 +284,30 @@ start_sftp (struct ssh_conn *c)
   return 0;
 }
 
+/* Everything between a new session and a usable SFTP channel. */
+static int
+conn_start (struct ssh_conn *c, const struct remote_opts *ro)
+{
+  const struct remote_url *u = c->u;
+
+  c->s = ssh_new ();
+  if (c->s == NULL) {
+    h2k_error ("%s: cannot create an SSH session", u->display);
+    return -1;
+  }
+  if (set_options (c, ro) == -1)
+    return -1;
+  h2k_debug ("%s: connecting to %s", u->display, c->hostport);
+  if (ssh_connect (c->s) != SSH_OK) {
+    h2k_error ("%s: cannot connect to %s: %s", u->display, c->hostport,
+               ssh_get_error (c->s));
+    return -1;
+  }
+  if (check_host_key (c, ro) == -1 || authenticate (c, ro) == -1)
+    return -1;
+  return start_sftp (c);
+}
+
 struct ssh_conn *
 ssh_conn_open (const struct remote_url *u, const struct remote_opts *ro)
 {
@@ -296,28 +320,11 @@ ssh_conn_open (const struct remote_url *u, const struct remote_opts *ro)
   c->u = u;
   snprintf (c->hostport, sizeof c->hostport,
             strchr (u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, port_of (u));
-  c->s = ssh_new ();
-  if (c->s == NULL) {
-    h2k_error ("%s: cannot create an SSH session", u->display);
+  if (conn_start (c, ro) == -1) {
     ssh_conn_close (c);
     return NULL;
   }
-  if (set_options (c, ro) == -1)
-    goto fail;
-  h2k_debug ("%s: connecting to %s", u->display, c->hostport);
-  if (ssh_connect (c->s) != SSH_OK) {
-    h2k_error ("%s: cannot connect to %s: %s", u->display, c->hostport,
-               ssh_get_error (c->s));
-    goto fail;
-  }
-  if (check_host_key (c, ro) == -1 || authenticate (c, ro) == -1 ||
-      start_sftp (c) == -1)
-    goto fail;
   return c;
-
- fail:
-  ssh_conn_close (c);
-  return NULL;
 }
 
 void
