@@ -297,6 +297,37 @@ wait_chunks ()
     one_line_error "$URL/web01/web01.vmx" "authentication failed for root" "tried: key stranger"
 }
 
+@test "fetch-ssh: an encrypted key takes its passphrase from --password-file" {
+    ssh-keygen -q -t ed25519 -N "pass-$$" -f locked
+    cat locked.pub >> "$S/authorized_keys"
+    echo "pass-$$" > passphrase
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" \
+        --identity-file locked --password-file passphrase "$URL/abs/small.qcow2"
+    assert_status 0
+    cmp "$DS/abs/small.qcow2" "$W/download/small.qcow2"
+    rm -rf "$W"
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" \
+        --identity-file locked "$URL/abs/small.qcow2"
+    one_line_error "$URL/abs/small.qcow2" "--identity-file locked" "cannot read the private key"
+}
+
+@test "fetch-ssh: the key from an ssh-agent; sftp:// is the same as ssh://" {
+    requires ssh-agent ssh-add
+    eval "$(ssh-agent -s -a "$BATS_TEST_TMPDIR/agent.sock")" >/dev/null
+    ssh-add -q "$S/client_ed25519" 2>/dev/null
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" \
+        "sftp://root@127.0.0.1:$PORT$DS/abs/small.qcow2"
+    kill "$SSH_AGENT_PID"
+    assert_status 0
+    [ "$(j .vm.source.url)" = "sftp://root@127.0.0.1:$PORT$DS/abs/small.qcow2" ]
+    cmp "$DS/abs/small.qcow2" "$W/download/small.qcow2"
+}
+
+@test "fetch-ssh: nothing to log in with" {
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" "$URL/abs/small.qcow2"
+    one_line_error "$URL/abs/small.qcow2" "authentication failed for root" "tried: nothing"
+}
+
 requires_password_user ()
 {
     [ -f "$T/user-created" ] || skip "no test user with a password (needs root and useradd)"
