@@ -203,6 +203,14 @@ j () { jq -r "$1" <<<"$output"; }
     assert_status 0
     [ "$(j .disks[0].source.format)" = qcow2 ]
     [ "$(j .vm.source.remote.files[0].sha256)" = "$sum" ]
+    # Complete from that run: checked again, not downloaded again.
+    # (partial.c says "already downloaded" first: two lines.)
+    fetch "$URL/abs/small.qcow2" --sha256 "$(printf '%064d' 1)"
+    assert_failed_cleanly
+    [[ "$(tail -n 1 <<<"$stderr")" == *"$URL/abs/small.qcow2: sha256 mismatch"* ]]
+    fetch "$URL/abs/small.qcow2" --sha256 "$sum"
+    assert_status 0
+    [ "$(j .vm.source.remote.files[0].resumed_from)" = "$(stat -c %s "$DS/abs/small.qcow2")" ]
     rm -rf "$W"
     fetch "$URL/abs/small.qcow2" --sha256 "$(printf '%064d' 0)"
     one_line_error "$URL/abs/small.qcow2" sha256

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cleanup.h"
+#include "digest.h"
 #include "error.h"
 #include "publish.h"
 #include "util.h"
@@ -189,19 +191,6 @@ check_unchanged (struct xfer *x, uint64_t mtime)
   return r;
 }
 
-static uint64_t
-done_bytes (const struct partial *p)
-{
-  uint64_t sum = 0, off, len;
-
-  for (size_t i = 0; i < partial_nchunks (p); ++i)
-    if (partial_chunk_is_done (p, i)) {
-      partial_chunk_range (p, i, &off, &len);
-      sum += len;
-    }
-  return sum;
-}
-
 static int
 make_parent (const char *dest)
 {
@@ -228,10 +217,33 @@ record (const char *label, const char *dest, uint64_t size,
 static int
 transfer (struct xfer *x, uint64_t mtime, const char *sha256, char *hex)
 {
-  x->received = done_bytes (x->p);
+  x->received = partial_resumed (x->p);
   if (pipeline (x) == -1 || check_unchanged (x, mtime) == -1)
     return -1;
   return partial_commit (x->p, sha256, hex);
+}
+
+/* DEST, complete from an earlier run, against the expected SHA256 (or
+ * none); *HEX gets its digest when known.
+ */
+static int
+check_complete (const struct partial *p, const char *label, const char *dest,
+                const char *sha256, char hex[65])
+{
+  const char *known = partial_sha256 (p);
+
+  if (known)
+    snprintf (hex, 65, "%s", known);
+  if (sha256 == NULL || (known && strcasecmp (known, sha256) == 0))
+    return 0;
+  if (!known && h2k_sha256_file (dest, hex) == -1)
+    return -1;
+  if (strcasecmp (hex, sha256) != 0) {
+    h2k_error ("%s: sha256 mismatch: expected %s, %s has %s", label, sha256,
+               dest, hex);
+    return -1;
+  }
+  return 0;
 }
 
 static int
@@ -253,9 +265,10 @@ download_open (struct ssh_conn *c, const char *path, const char *label,
   if (make_parent (dest) == -1 ||
       (p = partial_open (dest, label, size, validator, &complete)) == NULL)
     return -1;
-  resumed = complete ? size : done_bytes (p);
+  resumed = partial_resumed (p);
   if (complete)
-    return record (label, dest, size, resumed, validator, NULL);
+    return check_complete (p, label, dest, sha256, hex) == -1 ? -1
+      : record (label, dest, size, resumed, validator, hex);
   x = calloc (1, sizeof *x);
   if (x == NULL) {
     h2k_error ("%s: %m", label);
