@@ -152,6 +152,29 @@ wait_for_chunk ()
     one_line_error "$http/broken/missing.vmdk" "HTTP 404"
 }
 
+@test "http: a VMDK snapshot, its parent descriptor and flat extent, fetched beside it" {
+    mkdir -p "$srv/www/vmdk"
+    (
+        cd "$srv/www/vmdk" &&
+        qemu-img create -q -f vmdk -o subformat=monolithicFlat base.vmdk 16M &&
+        qemu-io -f vmdk -c 'write -q -P 0x11 0 1M' base.vmdk >/dev/null &&
+        qemu-img create -q -f vmdk -b base.vmdk -F vmdk child.vmdk &&
+        qemu-io -f vmdk -c 'write -q -P 0x22 4M 1M' child.vmdk >/dev/null
+    )
+    run_tool h2k-fetch --workdir w "$http/vmdk/child.vmdk"
+    assert_status 0
+    [ "$(j '[.vm.source.remote.files[].url] | join(" ")')" = \
+      "$http/vmdk/child.vmdk $http/vmdk/base.vmdk $http/vmdk/base-flat.vmdk" ]
+    for f in child.vmdk base.vmdk base-flat.vmdk; do
+        cmp "w/download/$f" "$srv/www/vmdk/$f"
+    done
+    qemu-img compare -q w/download/child.vmdk "$srv/www/vmdk/child.vmdk"
+    # An extent outside the directory is refused.
+    sed 's/"base-flat.vmdk"/"..\/base-flat.vmdk"/' "$srv/www/vmdk/base.vmdk" >"$srv/www/vmdk/evil.vmdk"
+    run_tool h2k-fetch --workdir w2 "$http/vmdk/evil.vmdk"
+    one_line_error "$http/vmdk/evil.vmdk" "'../base-flat.vmdk' is not a file beside it"
+}
+
 @test "https: a qcow2 image with --sha256, verified and recorded" {
     sum=$(sha256sum "$srv/www/disk.qcow2" | cut -d' ' -f1)
     run_tool h2k-fetch --workdir w --cacert "$srv/ca.pem" --sha256 "$sum" "$https/disk.qcow2"

@@ -17,7 +17,6 @@
 load helpers
 load lib/sshd
 
-PASSWORD_USER=h2k-ssh-test
 
 setup_file ()
 {
@@ -31,11 +30,13 @@ setup_file ()
     export PORT="$SSHD_PORT"
     unset SSH_AUTH_SOCK
     make_datastore
-    # A user with a password, for the password cases (never root's).
-    export TEST_PASSWORD
+    # A user with a password, for the password cases (never root's); a
+    # name of its own, so that runs at the same time do not share it.
+    export TEST_PASSWORD PASSWORD_USER
+    PASSWORD_USER="h2kt-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     TEST_PASSWORD="h2k-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
     if [ "$(id -u)" = 0 ] && ! getent passwd "$PASSWORD_USER" >/dev/null &&
-       useradd -M -d /nonexistent -s /bin/sh "$PASSWORD_USER" 2>/dev/null; then
+       useradd -M -d /nonexistent -s /bin/sh -c "h2k fetch-ssh.bats" "$PASSWORD_USER" 2>/dev/null; then
         echo "$PASSWORD_USER:$TEST_PASSWORD" | chpasswd
         touch "$T/user-created"
     fi
@@ -87,6 +88,9 @@ make_datastore ()
     vmx "$DS/web 01/web 01.vmx" "web 01.vmdk"
     (cd "$DS/abs" && qemu-img create -q -f vmdk -o subformat=monolithicFlat abs.vmdk 4M)
     vmx "$DS/abs/abs.vmx" "$DS/abs/abs.vmdk"
+    # The same directory by another name (ESXi: a datastore's name and
+    # its UUID): a link to abs/, whose VMX names the disk by the real path.
+    ln -s abs "$DS/link"
     vmx "$DS/out/out.vmx" "../web01/web01.vmdk"
     vmx "$DS/missing/missing.vmx" "gone.vmdk"
     qemu-img create -q -f qcow2 "$DS/abs/small.qcow2" 16M
@@ -179,6 +183,15 @@ j () { jq -r "$1" <<<"$output"; }
     grep -q '^scsi0:0.fileName = "abs.vmdk"$' "$W/download/abs.h2k-local.vmx"
 }
 
+@test "fetch-ssh: the VM's directory reached through a symbolic link (a datastore's name)" {
+    fetch "$URL/link/abs.vmx"
+    assert_status 0
+    same_files "$DS/abs" "$W/download" abs.vmx abs.vmdk abs-flat.vmdk
+    [ "$(j .disks[0].source.path)" = "$W/download/abs.vmdk" ]
+    [ "$(j '.vm.source.remote.files[] | select(.path | endswith("/abs.vmdk")) | .url')" = \
+      "$URL/abs/abs.vmdk" ]
+}
+
 @test "fetch-ssh: a bare VMDK with its extent, and a single qcow2 checked by --sha256" {
     fetch "$URL/web01/web01.vmdk"
     assert_status 0
@@ -190,6 +203,14 @@ j () { jq -r "$1" <<<"$output"; }
     assert_status 0
     [ "$(j .disks[0].source.format)" = qcow2 ]
     [ "$(j .vm.source.remote.files[0].sha256)" = "$sum" ]
+    # Complete from that run: checked again, not downloaded again.
+    # (partial.c says "already downloaded" first: two lines.)
+    fetch "$URL/abs/small.qcow2" --sha256 "$(printf '%064d' 1)"
+    assert_failed_cleanly
+    [[ "$(tail -n 1 <<<"$stderr")" == *"$URL/abs/small.qcow2: sha256 mismatch"* ]]
+    fetch "$URL/abs/small.qcow2" --sha256 "$sum"
+    assert_status 0
+    [ "$(j .vm.source.remote.files[0].resumed_from)" = "$(stat -c %s "$DS/abs/small.qcow2")" ]
     rm -rf "$W"
     fetch "$URL/abs/small.qcow2" --sha256 "$(printf '%064d' 0)"
     one_line_error "$URL/abs/small.qcow2" sha256
@@ -284,9 +305,40 @@ wait_chunks ()
     one_line_error "$URL/web01/web01.vmx" "authentication failed for root" "tried: key stranger"
 }
 
+@test "fetch-ssh: an encrypted key takes its passphrase from --password-file" {
+    ssh-keygen -q -t ed25519 -N "pass-$$" -f locked
+    cat locked.pub >> "$S/authorized_keys"
+    echo "pass-$$" > passphrase
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" \
+        --identity-file locked --password-file passphrase "$URL/abs/small.qcow2"
+    assert_status 0
+    cmp "$DS/abs/small.qcow2" "$W/download/small.qcow2"
+    rm -rf "$W"
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" \
+        --identity-file locked "$URL/abs/small.qcow2"
+    one_line_error "$URL/abs/small.qcow2" "--identity-file locked" "cannot read the private key"
+}
+
+@test "fetch-ssh: the key from an ssh-agent; sftp:// is the same as ssh://" {
+    requires ssh-agent ssh-add
+    eval "$(ssh-agent -s -a "$BATS_TEST_TMPDIR/agent.sock")" >/dev/null
+    ssh-add -q "$S/client_ed25519" 2>/dev/null
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" \
+        "sftp://root@127.0.0.1:$PORT$DS/abs/small.qcow2"
+    kill "$SSH_AGENT_PID"
+    assert_status 0
+    [ "$(j .vm.source.url)" = "sftp://root@127.0.0.1:$PORT$DS/abs/small.qcow2" ]
+    cmp "$DS/abs/small.qcow2" "$W/download/small.qcow2"
+}
+
+@test "fetch-ssh: nothing to log in with" {
+    run_tool h2k-fetch --workdir "$W" --known-hosts "$S/known_hosts" "$URL/abs/small.qcow2"
+    one_line_error "$URL/abs/small.qcow2" "authentication failed for root" "tried: nothing"
+}
+
 requires_password_user ()
 {
-    [ -f "$T/user-created" ] || skip "no test user with a password (needs root, useradd; $PASSWORD_USER must not exist)"
+    [ -f "$T/user-created" ] || skip "no test user with a password (needs root and useradd)"
 }
 
 @test "fetch-ssh: a password from --password-env logs in; a wrong one fails" {

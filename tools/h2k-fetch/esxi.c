@@ -418,7 +418,7 @@ walk_vmdk (struct walk *w, const char *path, const char *rel,
 /* The VMX. */
 
 /* "|" and '"' escaped as the VMX format wants. */
-static int
+static void
 append_value (FILE *fp, const char *s)
 {
   for (; *s; ++s) {
@@ -427,7 +427,6 @@ append_value (FILE *fp, const char *s)
     else
       fputc (*s, fp);
   }
-  return 0;
 }
 
 /* DLDIR/NAME.h2k-local.vmx: the VMX as downloaded, then each disk's

@@ -37,6 +37,7 @@
 
 #include "h2k.h"
 #include "ovf.h"
+#include "vmdk.h"
 #include "remote.h"
 
 #define MAX_REDIRS 5
@@ -622,7 +623,7 @@ run_jobs (struct xfer *x, CURLM *m, struct job *jobs, size_t njobs)
     active++;
   }
   while (active > 0) {
-    int running, left;
+    int running, left, started = 0;
     CURLMsg *msg;
     double now = h2k_monotonic ();
 
@@ -636,9 +637,8 @@ run_jobs (struct xfer *x, CURLM *m, struct job *jobs, size_t njobs)
         if (job_start (m, &jobs[i]) == -1)
           return -1;
       }
-    if (curl_multi_perform (m, &running) != CURLM_OK ||
-        curl_multi_poll (m, NULL, 0, 200, NULL) != CURLM_OK) {
-      h2k_error ("%s: curl_multi failed", x->label);
+    if (curl_multi_perform (m, &running) != CURLM_OK) {
+      h2k_error ("%s: curl_multi_perform failed", x->label);
       return -1;
     }
     while ((msg = curl_multi_info_read (m, &left)) != NULL) {
@@ -657,11 +657,20 @@ run_jobs (struct xfer *x, CURLM *m, struct job *jobs, size_t njobs)
       if (x->ranges && next_chunk (x, &next, j)) {
         if (job_start (m, j) == -1)
           return -1;
+        started = 1;
       }
       else {
         j->due = -1;
         active--;
       }
+    }
+    /* Wait for data (or a retry's time) unless a request just started:
+     * curl_multi_perform gets it going at once.
+     */
+    if (!started && active > 0 &&
+        curl_multi_poll (m, NULL, 0, 200, NULL) != CURLM_OK) {
+      h2k_error ("%s: curl_multi_poll failed", x->label);
+      return -1;
     }
   }
   return 0;
@@ -898,8 +907,8 @@ download_sibling (const struct remote_url *u, const struct remote_opts *ro,
   int r;
 
   if (!ovf_safe_href (href)) {
-    h2k_error ("%s: File/@ovf:href: '%s' is not a file beside the OVF",
-               u->display, href);
+    h2k_error ("%s: '%s' is not a file beside it (an absolute path, '..' "
+               "or a URL)", u->display, href);
     return -1;
   }
   if (sibling (u, dldir, href, &url, &label, &dest) == -1 ||
@@ -951,6 +960,63 @@ fetch_ovf_package (const struct remote_url *u, const struct remote_opts *ro,
   return r;
 }
 
+#define MAX_VMDK_DEPTH 32
+
+/* A VMDK downloaded as REL (relative to the top file's directory) to
+ * LOCAL: if it is a text descriptor, fetch its extents beside it; if it
+ * has a parent whose hint is a relative name, fetch that too, and its
+ * family.  An absolute hint (ESXi writes some) cannot be resolved over
+ * HTTP: h2k-flatten will say that the parent is missing.
+ */
+static int
+fetch_vmdk_family (const struct remote_url *u, const struct remote_opts *ro,
+                   const char *dldir, const char *rel, const char *local,
+                   int depth)
+{
+  struct h2k_vmdk_descriptor d = { 0 };
+  const char *slash = strrchr (rel, '/');
+  int prefix = slash ? (int) (slash - rel + 1) : 0;
+  CLEANUP_FREE char *parent = NULL, *parent_local = NULL;
+  int r = 0;
+
+  if (depth > MAX_VMDK_DEPTH) {
+    h2k_error ("%s: VMDK parents nested more than %d deep", u->display,
+               MAX_VMDK_DEPTH);
+    return -1;
+  }
+  if (h2k_vmdk_read_descriptor (local, &d) == -1)
+    return -1;
+  for (size_t i = 0; r == 0 && !d.embedded && i < d.nr_extents; ++i) {
+    CLEANUP_FREE char *href = NULL;
+    if (d.extents[i].file == NULL)
+      continue;
+    if (asprintf (&href, "%.*s%s", prefix, rel, d.extents[i].file) == -1) {
+      href = NULL;
+      h2k_error ("%m");
+      r = -1;
+    }
+    else if (strcmp (href, rel) != 0)   /* not itself */
+      r = download_sibling (u, ro, dldir, href, 0);
+  }
+  if (r == 0 && d.parent_hint) {
+    if (asprintf (&parent, "%.*s%s", prefix, rel, d.parent_hint) == -1) {
+      parent = NULL;
+      h2k_error ("%m");
+      r = -1;
+    }
+    else if (!ovf_safe_href (parent))
+      h2k_debug ("%s: parent %s: not a relative name, not fetched",
+                 u->display, d.parent_hint);
+    else if (download_sibling (u, ro, dldir, parent, 0) == -1 ||
+             (parent_local = h2k_path_join (dldir, parent)) == NULL)
+      r = -1;
+    else
+      r = fetch_vmdk_family (u, ro, dldir, parent, parent_local, depth + 1);
+  }
+  h2k_vmdk_descriptor_free (&d);
+  return r;
+}
+
 int
 http_fetch_source (const struct remote_url *u, const struct fetch_opts *o,
                    const struct remote_opts *ro, const char *dldir,
@@ -960,7 +1026,6 @@ http_fetch_source (const struct remote_url *u, const struct fetch_opts *o,
   CLEANUP_FREE char *url = NULL;
   CLEANUP_FREE char *dest = NULL;
 
-  (void) o;
   *top = NULL;
   *kind_hint = NULL;
   if (strcmp (base, ".") == 0 || strcmp (base, "..") == 0) {
@@ -986,6 +1051,9 @@ http_fetch_source (const struct remote_url *u, const struct fetch_opts *o,
     if (fetch_ovf_package (u, ro, dldir, dest) == -1)
       return -1;
   }
+  else if (h2k_ends_with_ci (base, ".vmdk") && o->format == NULL &&
+           fetch_vmdk_family (u, ro, dldir, base, dest, 0) == -1)
+    return -1;
   *top = dest;
   dest = NULL;
   return 0;

@@ -1,16 +1,11 @@
-/* h2k-fetch: the SSH session and the SFTP transfer of one file.
+/* h2k-fetch: the SSH session: host key, logging in, SFTP started.
  *
  * Security first: the host key is checked against known_hosts before
  * anything else is sent (an unknown or changed key is refused, with its
  * fingerprint); the password, when there is one, is read from the file
  * or variable that names it, never logged, and wiped after use.  libssh
  * reads no ssh_config: what h2k-fetch does is what its options say.
- *
- * The transfer keeps SSH_REQUESTS read requests of SSH_READ bytes in
- * flight (OpenSSH's sftp keeps 64 of 32 KiB), writes each reply at its
- * offset through partial.c (which leaves zero blocks as holes) and marks
- * 32 MiB chunks done as they complete, so memory stays bounded and a
- * killed run resumes from its last complete chunk.
+ * The transfer itself is in sftp.c.
  */
 
 #include <errno.h>
@@ -33,8 +28,6 @@
 #include "remote.h"
 #include "ssh.h"
 
-#define SSH_READ      (64u << 10)       /* bytes per read request */
-#define SSH_REQUESTS  48                /* read requests in flight */
 #define SSH_TIMEOUT   60                /* seconds, connect and replies */
 #define SSH_KBDINT_ROUNDS 4
 /* AES-GCM first: with AES-NI it costs both ends less CPU than
@@ -43,12 +36,6 @@
 #define SSH_CIPHERS "aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
   "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
 
-struct ssh_conn {
-  ssh_session s;
-  sftp_session sftp;
-  const struct remote_url *u;
-  char hostport[300];           /* "host:port", for messages */
-};
 
 /* libssh's log, at -v and more, goes through h2k's debug lines. */
 static void
@@ -71,7 +58,7 @@ set_options (struct ssh_conn *c, const struct remote_opts *ro)
   unsigned port = port_of (u);
   long timeout = SSH_TIMEOUT;
   int verbosity = ro->verbose > 3 ? 3 : ro->verbose;
-  int no = 0;
+  int no = 0, yes = 1;
   int r = 0;
 
   if (verbosity > 0)
@@ -81,6 +68,10 @@ set_options (struct ssh_conn *c, const struct remote_opts *ro)
   r |= ssh_options_set (c->s, SSH_OPTIONS_PORT, &port);
   r |= ssh_options_set (c->s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
   r |= ssh_options_set (c->s, SSH_OPTIONS_TIMEOUT, &timeout);
+  /* Read requests are small packets sent while replies stream in:
+   * Nagle's algorithm would hold them back.
+   */
+  r |= ssh_options_set (c->s, SSH_OPTIONS_NODELAY, &yes);
   r |= ssh_options_set (c->s, SSH_OPTIONS_CIPHERS_C_S, SSH_CIPHERS);
   r |= ssh_options_set (c->s, SSH_OPTIONS_CIPHERS_S_C, SSH_CIPHERS);
   if (u->user)
@@ -280,6 +271,30 @@ start_sftp (struct ssh_conn *c)
   return 0;
 }
 
+/* Everything between a new session and a usable SFTP channel. */
+static int
+conn_start (struct ssh_conn *c, const struct remote_opts *ro)
+{
+  const struct remote_url *u = c->u;
+
+  c->s = ssh_new ();
+  if (c->s == NULL) {
+    h2k_error ("%s: cannot create an SSH session", u->display);
+    return -1;
+  }
+  if (set_options (c, ro) == -1)
+    return -1;
+  h2k_debug ("%s: connecting to %s", u->display, c->hostport);
+  if (ssh_connect (c->s) != SSH_OK) {
+    h2k_error ("%s: cannot connect to %s: %s", u->display, c->hostport,
+               ssh_get_error (c->s));
+    return -1;
+  }
+  if (check_host_key (c, ro) == -1 || authenticate (c, ro) == -1)
+    return -1;
+  return start_sftp (c);
+}
+
 struct ssh_conn *
 ssh_conn_open (const struct remote_url *u, const struct remote_opts *ro)
 {
@@ -292,28 +307,11 @@ ssh_conn_open (const struct remote_url *u, const struct remote_opts *ro)
   c->u = u;
   snprintf (c->hostport, sizeof c->hostport,
             strchr (u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, port_of (u));
-  c->s = ssh_new ();
-  if (c->s == NULL) {
-    h2k_error ("%s: cannot create an SSH session", u->display);
+  if (conn_start (c, ro) == -1) {
     ssh_conn_close (c);
     return NULL;
   }
-  if (set_options (c, ro) == -1)
-    goto fail;
-  h2k_debug ("%s: connecting to %s", u->display, c->hostport);
-  if (ssh_connect (c->s) != SSH_OK) {
-    h2k_error ("%s: cannot connect to %s: %s", u->display, c->hostport,
-               ssh_get_error (c->s));
-    goto fail;
-  }
-  if (check_host_key (c, ro) == -1 || authenticate (c, ro) == -1 ||
-      start_sftp (c) == -1)
-    goto fail;
   return c;
-
- fail:
-  ssh_conn_close (c);
-  return NULL;
 }
 
 void
@@ -355,9 +353,8 @@ ssh_conn_label (const struct ssh_conn *c, const char *path)
   return s;
 }
 
-/* The SFTP error of the last call, in words. */
-static const char *
-sftp_strerror (struct ssh_conn *c)
+const char *
+ssh_conn_strerror (struct ssh_conn *c)
 {
   switch (sftp_get_error (c->sftp)) {
   case SSH_FX_NO_SUCH_FILE: return "no such file on the host";
@@ -368,8 +365,8 @@ sftp_strerror (struct ssh_conn *c)
   }
 }
 
-static uint64_t
-attr_mtime (sftp_attributes a)
+uint64_t
+ssh_attr_mtime (sftp_attributes a)
 {
   return a->mtime64 ? a->mtime64 : a->mtime;
 }
@@ -384,7 +381,7 @@ ssh_conn_stat (struct ssh_conn *c, const char *path, const char *what,
   if (a == NULL) {
     if (sftp_get_error (c->sftp) == SSH_FX_NO_SUCH_FILE)
       return 0;
-    h2k_error ("%s: %s: %s", what, path, sftp_strerror (c));
+    h2k_error ("%s: %s: %s", what, path, ssh_conn_strerror (c));
     return -1;
   }
   if (a->type != SSH_FILEXFER_TYPE_REGULAR) {
@@ -392,7 +389,7 @@ ssh_conn_stat (struct ssh_conn *c, const char *path, const char *what,
     r = -1;
   }
   *size = a->size;
-  *mtime = attr_mtime (a);
+  *mtime = ssh_attr_mtime (a);
   sftp_attributes_free (a);
   return r;
 }
@@ -401,267 +398,4 @@ char *
 ssh_conn_canonical (struct ssh_conn *c, const char *path)
 {
   return sftp_canonicalize_path (c->sftp, path);
-}
-
-/* ---------------------------------------------------------------- */
-/* One file. */
-
-struct xfer {
-  struct ssh_conn *c;
-  struct partial *p;
-  sftp_file f;
-  const char *label;
-  uint64_t size;
-  uint64_t received;            /* bytes, including resumed chunks */
-  unsigned char buf[SSH_READ];
-};
-
-struct request {
-  int id;
-  uint64_t off;
-  uint32_t len;
-  size_t chunk;
-  int last;                     /* the last request of its chunk */
-};
-
-static int
-changed_size (struct xfer *x, uint64_t off)
-{
-  h2k_error ("%s: the file changed size during the transfer (end of file "
-             "at byte %" PRIu64 ", %" PRIu64 " expected); run again to "
-             "start it over", x->label, off, x->size);
-  return -1;
-}
-
-/* A short reply: read the rest of [OFF, OFF + LEN) synchronously.  The
- * file offset is left for the caller to set again.
- */
-static int
-fill_short (struct xfer *x, uint64_t off, uint32_t len)
-{
-  while (len > 0) {
-    ssize_t n;
-
-    if (sftp_seek64 (x->f, off) < 0 ||
-        (n = sftp_read (x->f, x->buf, len)) < 0) {
-      h2k_error ("%s: read at byte %" PRIu64 ": %s", x->label, off,
-                 sftp_strerror (x->c));
-      return -1;
-    }
-    if (n == 0)
-      return changed_size (x, off);
-    if (partial_write (x->p, off, x->buf, n) == -1)
-      return -1;
-    off += n;
-    len -= n;
-    x->received += n;
-  }
-  return 0;
-}
-
-static int
-receive (struct xfer *x, const struct request *rq)
-{
-  int n = sftp_async_read (x->f, x->buf, rq->len, rq->id);
-
-  if (n < 0) {
-    h2k_error ("%s: read at byte %" PRIu64 ": %s", x->label, rq->off,
-               sftp_strerror (x->c));
-    return -1;
-  }
-  if (n == 0)
-    return changed_size (x, rq->off);
-  if (partial_write (x->p, rq->off, x->buf, n) == -1)
-    return -1;
-  x->received += n;
-  if ((uint32_t) n < rq->len &&
-      fill_short (x, rq->off + n, rq->len - n) == -1)
-    return -1;
-  partial_progress (x->p, x->received);
-  if (rq->last && partial_chunk_done (x->p, rq->chunk) == -1)
-    return -1;
-  return 0;
-}
-
-/* The next request to send, after (*CHUNK, *OFF); 0 when none is left. */
-static int
-next_request (struct xfer *x, size_t *chunk, uint64_t *off,
-              struct request *rq)
-{
-  size_t n = partial_nchunks (x->p);
-  uint64_t start, len;
-
-  for (; *chunk < n; ++*chunk, *off = UINT64_MAX) {
-    if (partial_chunk_is_done (x->p, *chunk))
-      continue;
-    partial_chunk_range (x->p, *chunk, &start, &len);
-    if (*off == UINT64_MAX)
-      *off = start;
-    if (*off < start + len) {
-      rq->off = *off;
-      rq->len = start + len - *off < SSH_READ ? start + len - *off : SSH_READ;
-      rq->chunk = *chunk;
-      rq->last = rq->off + rq->len == start + len;
-      *off += rq->len;
-      return 1;
-    }
-  }
-  return 0;
-}
-
-static int
-send_request (struct xfer *x, struct request *rq)
-{
-  if (sftp_seek64 (x->f, rq->off) < 0 ||
-      (rq->id = sftp_async_read_begin (x->f, rq->len)) < 0) {
-    h2k_error ("%s: read request at byte %" PRIu64 ": %s", x->label,
-               rq->off, sftp_strerror (x->c));
-    return -1;
-  }
-  return 0;
-}
-
-/* Keep SSH_REQUESTS requests in flight; replies come back in order. */
-static int
-pipeline (struct xfer *x)
-{
-  struct request ring[SSH_REQUESTS];
-  size_t head = 0, count = 0, chunk = 0;
-  uint64_t off = UINT64_MAX;
-
-  for (;;) {
-    while (count < SSH_REQUESTS) {
-      struct request *rq = &ring[(head + count) % SSH_REQUESTS];
-
-      if (!next_request (x, &chunk, &off, rq))
-        break;
-      if (send_request (x, rq) == -1)
-        return -1;
-      count++;
-    }
-    if (count == 0)
-      return 0;
-    if (receive (x, &ring[head]) == -1)
-      return -1;
-    head = (head + 1) % SSH_REQUESTS;
-    count--;
-  }
-}
-
-/* The file must still be the one stat'ed at the start. */
-static int
-check_unchanged (struct xfer *x, uint64_t mtime)
-{
-  sftp_attributes a = sftp_fstat (x->f);
-  int r = 0;
-
-  if (a == NULL) {
-    h2k_error ("%s: %s", x->label, sftp_strerror (x->c));
-    return -1;
-  }
-  if (a->size != x->size || attr_mtime (a) != mtime) {
-    h2k_error ("%s: the file changed during the transfer (size %" PRIu64
-               " -> %" PRIu64 ", mtime %" PRIu64 " -> %" PRIu64 "); run "
-               "again to start it over", x->label, x->size, a->size, mtime,
-               attr_mtime (a));
-    r = -1;
-  }
-  sftp_attributes_free (a);
-  return r;
-}
-
-static uint64_t
-done_bytes (const struct partial *p)
-{
-  uint64_t sum = 0, off, len;
-
-  for (size_t i = 0; i < partial_nchunks (p); ++i)
-    if (partial_chunk_is_done (p, i)) {
-      partial_chunk_range (p, i, &off, &len);
-      sum += len;
-    }
-  return sum;
-}
-
-static int
-make_parent (const char *dest)
-{
-  CLEANUP_FREE char *dir = h2k_dirname (dest);
-
-  return dir == NULL ? -1 : h2k_mkdir_p (dir);
-}
-
-static int
-record (const char *label, const char *dest, uint64_t size,
-        uint64_t resumed, const char *validator, const char *hex)
-{
-  CLEANUP_FREE char *abs = h2k_absolute_path (dest);
-  struct remote_record r = {
-    .url = (char *) label, .path = abs, .size = size,
-    .resumed_from = resumed, .validator = (char *) validator,
-    .sha256 = hex && hex[0] ? (char *) hex : NULL,
-  };
-
-  return abs == NULL ? -1 : remote_record_file (&r);
-}
-
-/* Transfer the open file X->f into X->p and publish it. */
-static int
-transfer (struct xfer *x, uint64_t mtime, const char *sha256, char *hex)
-{
-  x->received = done_bytes (x->p);
-  if (pipeline (x) == -1 || check_unchanged (x, mtime) == -1)
-    return -1;
-  return partial_commit (x->p, sha256, hex);
-}
-
-static int
-download_open (struct ssh_conn *c, const char *path, const char *label,
-               const char *dest, const char *sha256)
-{
-  struct xfer *x = NULL;
-  CLEANUP_PARTIAL struct partial *p = NULL;
-  uint64_t size = 0, mtime = 0, resumed;
-  char validator[32], hex[65] = "";
-  int complete = 0, r = -1;
-
-  if (ssh_conn_stat (c, path, label, &size, &mtime) != 1) {
-    if (sftp_get_error (c->sftp) == SSH_FX_NO_SUCH_FILE)
-      h2k_error ("%s: no such file on the host", label);
-    return -1;
-  }
-  snprintf (validator, sizeof validator, "mtime:%" PRIu64, mtime);
-  if (make_parent (dest) == -1 ||
-      (p = partial_open (dest, label, size, validator, &complete)) == NULL)
-    return -1;
-  resumed = complete ? size : done_bytes (p);
-  if (complete)
-    return record (label, dest, size, resumed, validator, NULL);
-  x = calloc (1, sizeof *x);
-  if (x == NULL) {
-    h2k_error ("%s: %m", label);
-    return -1;
-  }
-  *x = (struct xfer) { .c = c, .p = p, .label = label, .size = size };
-  x->f = sftp_open (c->sftp, path, O_RDONLY, 0);
-  if (x->f == NULL)
-    h2k_error ("%s: cannot open: %s", label, sftp_strerror (c));
-  else if (transfer (x, mtime, sha256, hex) == 0)
-    r = record (label, dest, size, resumed, validator, hex);
-  if (x->f)
-    sftp_close (x->f);
-  free (x);
-  return r;
-}
-
-int
-ssh_download (struct ssh_conn *c, const char *path, const char *dest,
-              const char *sha256)
-{
-  CLEANUP_FREE char *label = ssh_conn_label (c, path);
-
-  if (label == NULL)
-    return -1;
-  h2k_debug ("%s -> %s", label, dest);
-  return download_open (c, path, label, dest, sha256);
 }

@@ -1,7 +1,7 @@
 /* h2k-fetch: ssh:// and sftp:// sources, private to ssh.c and esxi.c.
  *
- *   ssh.c   the session (host key check, authentication) and the
- *           transfer of one file over SFTP (pipelined reads into a
+ *   ssh.c   the session: host key check, authentication, SFTP
+ *   sftp.c  the transfer of one file (pipelined reads into a
  *           resumable partial download)
  *   esxi.c  where a VMX's disks live on the host (ESXi's path forms,
  *           confinement to the VM's directory) and the walk over the
@@ -14,13 +14,22 @@
 
 #include <stdint.h>
 
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+
 #include "remote.h"
 
 /* Limits: files in one source, depth of a snapshot chain. */
 #define SSH_MAX_FILES 1024
 #define SSH_MAX_CHAIN 64
 
-struct ssh_conn;                /* an authenticated session with SFTP */
+/* An authenticated session with SFTP. */
+struct ssh_conn {
+  ssh_session s;
+  sftp_session sftp;
+  const struct remote_url *u;
+  char hostport[300];           /* "host:port", for messages */
+};
 
 /* Connect to U's host, check its host key against known_hosts, log in,
  * start SFTP.  Errors are one line naming U->display.  NULL reported.
@@ -44,12 +53,18 @@ char *ssh_conn_label (const struct ssh_conn *c, const char *path);
 int ssh_conn_stat (struct ssh_conn *c, const char *path, const char *what,
                    uint64_t *size, uint64_t *mtime);
 
+/* The SFTP error of C's last call, in words. */
+const char *ssh_conn_strerror (struct ssh_conn *c);
+
+/* A file's modification time, whichever SFTP version gave it. */
+uint64_t ssh_attr_mtime (sftp_attributes a);
+
 /* The host's canonical form of directory PATH (symlinks resolved), or
  * NULL (not reported: the caller falls back on the path as written).
  */
 char *ssh_conn_canonical (struct ssh_conn *c, const char *path);
 
-/* Download remote PATH into local DEST (resumable; directories made),
+/* sftp.c: download remote PATH into local DEST (resumable; directories made),
  * check it against SHA256 (hex, or NULL), publish it and record it
  * (remote_record_file).  -1 reported, naming the file's URL.
  */
