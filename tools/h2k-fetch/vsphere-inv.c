@@ -813,6 +813,22 @@ vs_vm_unsupported (const struct vs_vm *vm, const char **disk)
   return NULL;
 }
 
+/* A datastore name the server sent is one path component of ours
+ * (WORKDIR/download/DATASTORE/...): not ".", "..", nor holding '/' or a
+ * control character.
+ */
+static int
+safe_ds_name (const char *ds, size_t len)
+{
+  if (len == 0 || (len == 1 && ds[0] == '.') ||
+      (len == 2 && ds[0] == '.' && ds[1] == '.'))
+    return 0;
+  for (size_t i = 0; i < len; ++i)
+    if (ds[i] == '/' || (unsigned char) ds[i] < ' ' || ds[i] == 127)
+      return 0;
+  return 1;
+}
+
 int
 vs_split_ds_path (const char *name, char **ds, char **path)
 {
@@ -822,7 +838,8 @@ vs_split_ds_path (const char *name, char **ds, char **path)
   *ds = *path = NULL;
   if (p)
     p += strspn (p, " ");
-  if (close == NULL || close == name + 1 || *p == '\0' || *p == '/' ||
+  if (close == NULL || !safe_ds_name (name + 1, close - name - 1) ||
+      *p == '\0' || *p == '/' ||
       strstr (p, "../") || strcmp (p, "..") == 0 ||
       (strlen (p) > 2 && strcmp (p + strlen (p) - 3, "/..") == 0)) {
     h2k_error ("\"%s\": not a datastore path \"[datastore] dir/file\"",

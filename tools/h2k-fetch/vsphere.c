@@ -713,6 +713,15 @@ plan_add (struct vs_job *j, const struct vs_file *f, const char *dldir)
       (dsdir = h2k_path_join (dldir, p->ds)) == NULL ||
       (p->local = h2k_path_join (dsdir, p->path)) == NULL)
     goto nomem;
+  /* What the server named must land under DLDIR (vs_split_ds_path
+   * checked the parts; this checks the result).
+   */
+  if (strncmp (p->local, dldir, strlen (dldir)) != 0 ||
+      p->local[strlen (dldir)] != '/') {
+    h2k_error ("%s: datastore file \"%s\" would be written outside %s: "
+               "refused", j->u.display, f->name, dldir);
+    return -1;
+  }
   return 0;
  nomem:
   h2k_error ("%m");

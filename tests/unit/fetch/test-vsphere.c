@@ -68,6 +68,12 @@ TEST (datastore_paths)
   CHECK (vs_split_ds_path ("[ds] a/../../b", &ds, &p) == -1);
   CHECK (vs_split_ds_path ("[ds] /abs", &ds, &p) == -1);
   CHECK (vs_split_ds_path ("[ds] a/..", &ds, &p) == -1);
+  /* The datastore name is one component of the download directory. */
+  CHECK (vs_split_ds_path ("[../../../../etc/cron.d] evil", &ds, &p) == -1);
+  CHECK (vs_split_ds_path ("[..] x.vmdk", &ds, &p) == -1);
+  CHECK (vs_split_ds_path ("[.] x.vmdk", &ds, &p) == -1);
+  CHECK (vs_split_ds_path ("[a/b] x.vmdk", &ds, &p) == -1);
+  CHECK (vs_split_ds_path ("[a\nb] x.vmdk", &ds, &p) == -1);
 }
 
 TEST (inventory)
