@@ -55,6 +55,10 @@ setup_file ()
         location /redir/ { return 302 /disk.qcow2; }
         location /downgrade/ { return 302 http://127.0.0.1:$http_port/disk.qcow2; }
         location /e403/ { return 403; }
+        location /nohead/ {
+            alias $d/www/;
+            if (\$request_method = HEAD) { return 405; }
+        }
         location /e500/ { return 500; }
     }
 EOF
@@ -185,6 +189,12 @@ wait_for_chunk ()
     [ "$(j '.vm.source.remote.files[0].size')" = $((160 << 20)) ]
     [ "$(j '.vm.source.remote.files[0].planned')" = true ]
     ! grep '"GET /big.raw' "$srv/logs/access.log"
+    # A server refusing HEAD: the first byte is asked for instead.
+    run_tool h2k-fetch -n --workdir w "$http/nohead/disk.qcow2"
+    assert_status 0
+    [ "$(j '.vm.source.remote.files[0].size')" = "$(stat -c %s "$srv/www/disk.qcow2")" ]
+    grep -q '"HEAD /nohead/disk.qcow2 HTTP/1.1" 405 ' "$srv/logs/access.log"
+    grep -q '"GET /nohead/disk.qcow2 HTTP/1.1" 206 1 ' "$srv/logs/access.log"
     run_tool h2k-fetch -n --workdir w "$https/disk.qcow2"
     one_line_error "$https/disk.qcow2" "certificate"
     [ ! -e w ]

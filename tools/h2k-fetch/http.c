@@ -426,6 +426,18 @@ probe (struct xfer *x)
                 : j.r.reason, 0, backoff (j.tries));
     sleep_s (backoff (j.tries));
   }
+  if (c == CURLE_OK && x->head &&
+      (j.r.code == 400 || j.r.code == 403 || j.r.code == 405 ||
+       j.r.code == 501)) {
+    /* A server (or a URL signed for GET only) refusing HEAD: ask for
+     * the first byte instead.
+     */
+    h2k_debug ("%s: HEAD: HTTP %ld; asking for byte 0 instead", x->label,
+               j.r.code);
+    x->head = 0;
+    job_reset (&j);
+    return probe (x);
+  }
   if (c != CURLE_OK) {
     curl_failure (x, &j, c);
     goto out;
