@@ -55,7 +55,8 @@ static const struct h2k_sfield remote_file_fields[] = {
   { "url", &text, 1 },
   { "path", &abspath, 1 },
   { "size", &size, 1 },
-  { "resumed_from", &size, 1 },
+  { "resumed_from", &size, 0 },
+  { "planned", &boolean, 0 },
   { "validator", &text, 0 },
   { "sha256", &sha256, 0 },
   { NULL }
@@ -69,6 +70,7 @@ static const struct h2k_sfield remote_fields[] = {
   { "insecure", &boolean, 1 },
   { "warning", &text, 0 },
   { "files", &remote_files, 1 },
+  { "total_bytes", &size, 0 },
   { NULL }
 };
 static const struct h2k_schema remote = { .type = S_OBJECT, .fields = remote_fields };

@@ -55,6 +55,10 @@ setup_file ()
         location /redir/ { return 302 /disk.qcow2; }
         location /downgrade/ { return 302 http://127.0.0.1:$http_port/disk.qcow2; }
         location /e403/ { return 403; }
+        location /nohead/ {
+            alias $d/www/;
+            if (\$request_method = HEAD) { return 405; }
+        }
         location /e500/ { return 500; }
     }
 EOF
@@ -145,6 +149,59 @@ wait_for_chunk ()
     [ "$(j .disks[0].source.path)" = "$PWD/w/download/disk1.vmdk" ]
 }
 
+@test "--dry-run of an OVF URL: the plan, every file sized, nothing downloaded" {
+    : >"$srv/logs/access.log"
+    run_tool h2k-fetch -n --workdir w "$http/pkg/web01.ovf"
+    assert_status 0
+    [ ! -e w ]
+    local ovf=$(stat -c %s "$srv/www/pkg/web01.ovf")
+    local disk=$(stat -c %s "$srv/www/pkg/disk1.vmdk")
+    local mf=$(stat -c %s "$srv/www/pkg/web01.mf")
+    [ "$(j .vm.source.kind)" = ovf ]
+    [ "$(j .vm.source.url)" = "$http/pkg/web01.ovf" ]
+    [ "$(j .vm.source.path)" = "$PWD/w/download/web01.ovf" ]
+    [ "$(j '.disks | length')" = 0 ]
+    [ "$(j '[.vm.source.remote.files[] | "\(.url) \(.path) \(.size) \(.planned) \(has("resumed_from"))"] | join(",")')" = \
+      "$http/pkg/web01.ovf $PWD/w/download/web01.ovf $ovf true false,$http/pkg/disk1.vmdk $PWD/w/download/disk1.vmdk $disk true false,$http/pkg/web01.mf $PWD/w/download/web01.mf $mf true false" ]
+    [ "$(j .vm.source.remote.total_bytes)" = $((ovf + disk + mf)) ]
+    # One info line a file and the total, on stderr.
+    [[ "$stderr" == *"plan: $http/pkg/disk1.vmdk: $disk bytes"* ]]
+    [[ "$stderr" == *"3 files, $((ovf + disk + mf)) bytes"* ]]
+    [ "$(printf '%s\n' "$stderr" | wc -l)" = 4 ]
+    # The disk and the .mf: HEAD only; only the .ovf was read.
+    ! grep '"GET /pkg/disk1.vmdk' "$srv/logs/access.log"
+    ! grep '"GET /pkg/web01.mf' "$srv/logs/access.log"
+    grep -q '"HEAD /pkg/disk1.vmdk' "$srv/logs/access.log"
+    grep -q '"GET /pkg/web01.ovf' "$srv/logs/access.log"
+    # The manifest passes the next tool's schema check (once the workdir
+    # exists).
+    mkdir w
+    run_tool h2k-flatten -n <<<"$output"
+    assert_status 0
+}
+
+@test "--dry-run of a disk image URL: HEAD only; a bad certificate still fails in one line" {
+    : >"$srv/logs/access.log"
+    run_tool h2k-fetch -n --workdir w --cacert "$srv/ca.pem" "$https/big.raw" --format raw
+    assert_status 0
+    [ ! -e w ]
+    [ "$(j .vm.source.kind)" = raw ]
+    [ "$(j '.vm.source.remote.files[0].size')" = $((160 << 20)) ]
+    [ "$(j '.vm.source.remote.files[0].planned')" = true ]
+    ! grep '"GET /big.raw' "$srv/logs/access.log"
+    # A server refusing HEAD: the first byte is asked for instead.
+    run_tool h2k-fetch -n --workdir w "$http/nohead/disk.qcow2"
+    assert_status 0
+    [ "$(j '.vm.source.remote.files[0].size')" = "$(stat -c %s "$srv/www/disk.qcow2")" ]
+    grep -q '"HEAD /nohead/disk.qcow2 HTTP/1.1" 405 ' "$srv/logs/access.log"
+    grep -q '"GET /nohead/disk.qcow2 HTTP/1.1" 206 1 ' "$srv/logs/access.log"
+    run_tool h2k-fetch -n --workdir w "$https/disk.qcow2"
+    one_line_error "$https/disk.qcow2" "certificate"
+    [ ! -e w ]
+    run_tool h2k-fetch -n --workdir w "$http/nothing.qcow2"
+    one_line_error "$http/nothing.qcow2: HTTP 404"
+}
+
 @test "http: an OVF whose disk the server lacks: one line naming its URL" {
     mkdir -p "$srv/www/broken"
     sed 's/disk1.vmdk/missing.vmdk/' "$srv/www/pkg/web01.ovf" >"$srv/www/broken/web01.ovf"
@@ -183,6 +240,11 @@ wait_for_chunk ()
     [ "$(j .vm.name)" = disk ]
     [ "$(j '.vm.source.remote.files[0].sha256')" = "$sum" ]
     [ "$(j .disks[0].source.format)" = qcow2 ]
+    cmp w/download/disk.qcow2 "$srv/www/disk.qcow2"
+    # Complete from that run: a wrong digest now is one line, and the
+    # file, proven right before, stays.
+    run_tool h2k-fetch --workdir w --cacert "$srv/ca.pem" --sha256 "$(printf '1%.0s' $(seq 64))" "$https/disk.qcow2"
+    one_line_error "$https/disk.qcow2: sha256 mismatch"
     cmp w/download/disk.qcow2 "$srv/www/disk.qcow2"
 }
 
@@ -247,7 +309,7 @@ wait_for_chunk ()
     : >"$srv/logs/access.log"
     run_tool h2k-fetch --workdir w --format raw "$http/slow/big.raw"
     assert_status 0
-    [[ "$stderr" == *"resuming"* ]]
+    [[ "$stderr" == *"resumed: "* ]]
     [ "$(j '.vm.source.remote.files[0].resumed_from')" -gt 0 ]
     cmp w/download/big.raw "$srv/www/big.raw"
     # Only the missing chunks were asked for (and the first byte).
@@ -262,9 +324,20 @@ wait_for_chunk ()
     kill -9 $pid
     wait $pid || true
     make_big "$srv/www/change.raw" 96 2
+    # A failure after the restart (a wrong digest) is still one line.
+    run_tool h2k-fetch --workdir w --format raw --sha256 "$(printf '2%.0s' $(seq 64))" "$http/change.raw"
+    one_line_error "$http/change.raw: sha256 mismatch"
+    # Again: a part file of the old content, then a good run.
+    cp "$srv/www/big.raw" "$srv/www/change.raw"
+    h2k-fetch --workdir w --format raw "$http/slow/change.raw" >/dev/null 2>err &
+    pid=$!
+    wait_for_chunk w/download/change.raw.part.state
+    kill -9 $pid
+    wait $pid || true
+    make_big "$srv/www/change.raw" 96 2
     run_tool h2k-fetch --workdir w --format raw "$http/change.raw"
     assert_status 0
-    [[ "$stderr" == *"starting again from 0"* ]]
+    [[ "$stderr" == *"started again from 0"* ]]
     [ "$(j '.vm.source.remote.files[0].resumed_from')" = 0 ]
     cmp w/download/change.raw "$srv/www/change.raw"
 }
@@ -293,7 +366,7 @@ wait_for_chunk ()
     wait $pid || status=$?
     output="$(cat out)" stderr="$(cat err)"
     assert_status 0
-    [[ "$stderr" == *"retrying in"* ]]
+    [[ "$stderr" == *"retried (the last: "* ]]
     cmp w/download/big.raw "$srv/www/big.raw"
 }
 
@@ -304,7 +377,7 @@ wait_for_chunk ()
     head -c 40M /dev/urandom >"$srv/www/full.raw"
     run_tool h2k-fetch --workdir w --format raw "$http/full.raw"
     umount w
-    one_line_error "No space left on device" "$PWD/w/download/full.raw"
+    one_line_error "$http/full.raw: writing $PWD/w/download/full.raw.part" "No space left on device"
 }
 
 @test "a password in the URL is refused, and not shown" {
@@ -375,6 +448,4 @@ wait_for_chunk ()
     one_line_error "H2K_UNSET_VAR is not set"
     run_tool h2k-fetch --workdir w --password-file /dev/null "$http/disk.qcow2"
     one_line_error "a password needs a user name"
-    run_tool h2k-fetch -n "$http/disk.qcow2"
-    one_line_error "--dry-run"
 }

@@ -230,10 +230,12 @@ already (struct walk *w, const char *path)
   return 0;
 }
 
-/* Download PATH (inside the VM's directory, at REL below it). */
+/* Download PATH (inside the VM's directory, at REL below it).  READ:
+ * the walk reads it (a plan downloads it; the others are stat'ed).
+ */
 static int
 fetch_file (struct walk *w, const char *path, const char *rel,
-            const char *sha256)
+            const char *sha256, int read)
 {
   CLEANUP_FREE char *dest = NULL;
 
@@ -247,7 +249,7 @@ fetch_file (struct walk *w, const char *path, const char *rel,
     return -1;
   }
   w->nfetched++;
-  return ssh_download (w->c, path, dest, sha256);
+  return ssh_download (w->c, path, dest, sha256, read);
 }
 
 static int walk_vmdk (struct walk *w, const char *path, const char *rel,
@@ -343,7 +345,7 @@ walk_extents (struct walk *w, const char *path,
     rpath = resolve (w, path, f, what, &rel);
     if (rpath == NULL)
       return -1;
-    if (!already (w, rpath) && fetch_file (w, rpath, rel, NULL) == -1)
+    if (!already (w, rpath) && fetch_file (w, rpath, rel, NULL, 0) == -1)
       return -1;
   }
   return 0;
@@ -396,11 +398,16 @@ walk_vmdk (struct walk *w, const char *path, const char *rel,
 
   if (already (w, path))
     return 0;
-  if (fetch_file (w, path, rel, sha256) == -1)
+  if (fetch_file (w, path, rel, sha256, 1) == -1)
     return -1;
   if (asprintf (&local, "%s/%s", w->dldir, rel) == -1) {
     h2k_error ("%s: %m", w->url);
     return -1;
+  }
+  if (w->c->plan && access (local, F_OK) == -1 && errno == ENOENT) {
+    h2k_debug ("%s: %s: %s not read in a dry run (not a text descriptor)",
+               w->url, what, path);
+    return 0;
   }
   r = has_descriptor (local);
   if (r == 0)
@@ -465,7 +472,7 @@ write_local_vmx (struct walk *w, const char *vmx_local,
     h2k_error ("%s: %m", vmx_local);
     return -1;
   }
-  h2k_info ("%s: disks named by absolute or datastore paths; reading %s",
+  h2k_debug ("%s: disks named by absolute or datastore paths; reading %s",
             w->url, *top);
   return h2k_publish_buffer (*top, buf, blen);
 }
@@ -517,7 +524,7 @@ walk_vmx (struct walk *w, const char *path, const char *sha256, char **top)
     h2k_error ("%s: %m", w->url);
     return -1;
   }
-  if (fetch_file (w, path, base, sha256) == -1 ||
+  if (fetch_file (w, path, base, sha256, 1) == -1 ||
       (vmx = vmx_parse_file (local)) == NULL ||
       vmx_describe (vmx, local, &vm) == -1)
     return -1;
@@ -542,7 +549,7 @@ fetch_single (struct walk *w, const char *path, const char *sha256,
 {
   const char *base = esxi_hint_base (path);
 
-  if (fetch_file (w, path, base, sha256) == -1)
+  if (fetch_file (w, path, base, sha256, 0) == -1)
     return -1;
   if (asprintf (top, "%s/%s", w->dldir, base) == -1) {
     *top = NULL;

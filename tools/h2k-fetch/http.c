@@ -75,6 +75,9 @@ struct xfer {
   uint64_t received;                    /* bytes on disk, this run + resumed */
   int failed;                           /* an error was reported */
   int quiet;                            /* probe only: errors are debug */
+  int head;                             /* probe with HEAD (a plan) */
+  int retries;                          /* transient failures retried */
+  char last_retry[CURL_ERROR_SIZE + 64];/* the last one, in words */
 };
 
 /* Report an error about X (or, for a quiet probe, only debug it). */
@@ -240,6 +243,11 @@ job_prepare (struct job *j, uint64_t from, uint64_t to, int probe)
   job_reset (j);
   if ((e = j->e = curl_easy_init ()) == NULL)
     goto nomem;
+  if (probe && x->head) {
+    to = UINT64_MAX;                    /* no Range: HEAD gives the length */
+    if (SETOPT (e, CURLOPT_NOBODY, 1L))
+      goto setopt;
+  }
   for (const struct curl_slist *h = x->headers; h; h = h->next)
     if ((j->hdrs = curl_slist_append (j->hdrs, h->data)) == NULL)
       goto nomem;
@@ -377,6 +385,27 @@ discard_cb (char *buf, size_t size, size_t n, void *opaque)
   return j->r.code == 200 ? 0 : size * n;
 }
 
+/* A transient failure, retried: debugged now, noted on success
+ * (say_retries, remote_note), so that a failure stays one line.
+ */
+static void
+note_retry (struct xfer *x, const char *why, uint64_t at, double delay)
+{
+  x->retries++;
+  snprintf (x->last_retry, sizeof x->last_retry, "%s at byte %" PRIu64,
+            why, at);
+  h2k_debug ("%s: %s; retrying in %.0f s", x->label, x->last_retry, delay);
+}
+
+static void
+say_retries (const struct xfer *x)
+{
+  if (x->retries)
+    remote_note ("%s: complete after %d transient failure%s, retried (the "
+              "last: %s)", x->label, x->retries, x->retries == 1 ? "" : "s",
+              x->last_retry);
+}
+
 /* The first request: bytes 0-0. */
 static int
 probe (struct xfer *x)
@@ -393,10 +422,21 @@ probe (struct xfer *x)
       c = CURLE_OK;                     /* we stopped it */
     if (!retriable (c, j.r.code) || j.tries == MAX_TRIES)
       break;
-    h2k_info ("%s: %s; retrying in %.0f s", x->label,
-              c ? (j.errbuf[0] ? j.errbuf : curl_easy_strerror (c))
-              : j.r.reason, backoff (j.tries));
+    note_retry (x, c ? (j.errbuf[0] ? j.errbuf : curl_easy_strerror (c))
+                : j.r.reason, 0, backoff (j.tries));
     sleep_s (backoff (j.tries));
+  }
+  if (c == CURLE_OK && x->head &&
+      (j.r.code == 400 || j.r.code == 403 || j.r.code == 405 ||
+       j.r.code == 501)) {
+    /* A server (or a URL signed for GET only) refusing HEAD: ask for
+     * the first byte instead.
+     */
+    h2k_debug ("%s: HEAD: HTTP %ld; asking for byte 0 instead", x->label,
+               j.r.code);
+    x->head = 0;
+    job_reset (&j);
+    return probe (x);
   }
   if (c != CURLE_OK) {
     curl_failure (x, &j, c);
@@ -409,7 +449,8 @@ probe (struct xfer *x)
   else if (j.r.code == 416 && j.r.range_total == 0)
     x->size = 0;                        /* an empty file */
   else if (j.r.code == 200 && j.r.length >= 0) {
-    h2k_debug ("%s: the server ignores Range: one stream", x->label);
+    if (!x->head)
+      h2k_debug ("%s: the server ignores Range: one stream", x->label);
     x->size = (uint64_t) j.r.length;
   }
   else if (j.r.code == 200) {
@@ -575,9 +616,8 @@ job_finished (struct job *j, CURLcode c)
       http_error (x, &j->r);
     return -1;
   }
-  h2k_info ("%s: %s at byte %" PRIu64 "; retrying in %.0f s", x->label,
-            c ? (j->errbuf[0] ? j->errbuf : curl_easy_strerror (c))
-            : j->r.reason, j->off + j->got, backoff (j->tries));
+  note_retry (x, c ? (j->errbuf[0] ? j->errbuf : curl_easy_strerror (c))
+              : j->r.reason, j->off + j->got, backoff (j->tries));
   if (j->whole) {
     /* No Range: start again from 0 (the bytes are the same). */
     x->received -= j->got;
@@ -748,10 +788,53 @@ init_curl (void)
   return 0;
 }
 
+static int fetch_one (const char *url, const char *label,
+                      const char *const *headers, const char *dest,
+                      const struct remote_opts *ro, const char *sha256,
+                      int read);
+
+/* A plan's file: sized with HEAD and recorded, or when the walk must
+ * READ it (and remote_plan_reads agrees: a small text file), downloaded
+ * as in a real run (into the plan's temporary directory).
+ */
+static int
+plan_download (const char *url, const char *label,
+               const char *const *headers, const char *dest,
+               const struct remote_opts *ro, int read)
+{
+  __attribute__((cleanup (xfer_free))) struct xfer x = {
+    .url = url, .label = label, .ro = ro, .head = 1,
+  };
+  struct remote_record rec = { .url = (char *) label, .path = (char *) dest };
+  struct remote_opts real;
+
+  if (init_curl () == -1 || load_secrets (&x, headers) == -1 ||
+      probe (&x) == -1)
+    return -1;
+  if (read && remote_plan_reads (dest, x.size)) {
+    real = *ro;
+    real.plan = 0;
+    return fetch_one (url, label, headers, dest, &real, NULL, 0);
+  }
+  say_retries (&x);
+  rec.size = x.size;
+  rec.validator = x.validator;
+  return remote_record_file (&rec);
+}
+
 int
 http_download (const char *url, const char *label,
                const char *const *headers, const char *dest,
                const struct remote_opts *ro, const char *sha256)
+{
+  return fetch_one (url, label, headers, dest, ro, sha256, 0);
+}
+
+/* http_download; in a plan, READ: the walk reads the file. */
+static int
+fetch_one (const char *url, const char *label, const char *const *headers,
+           const char *dest, const struct remote_opts *ro,
+           const char *sha256, int read)
 {
   __attribute__((cleanup (xfer_free))) struct xfer x = {
     .url = url, .label = label, .ro = ro,
@@ -760,6 +843,8 @@ http_download (const char *url, const char *label,
   int complete;
   struct remote_record rec = { .url = (char *) label, .path = (char *) dest };
 
+  if (ro->plan)
+    return plan_download (url, label, headers, dest, ro, read);
   if (init_curl () == -1 || load_secrets (&x, headers) == -1 ||
       probe (&x) == -1)
     return -1;
@@ -783,6 +868,7 @@ http_download (const char *url, const char *label,
       return -1;
     }
   }
+  say_retries (&x);
   rec.size = x.size;
   rec.resumed_from = partial_resumed (x.p);
   rec.validator = x.validator;
@@ -896,11 +982,12 @@ sibling (const struct remote_url *u, const char *dldir, const char *href,
 }
 
 /* Download HREF beside the top file.  OPTIONAL: a 404 is fine (returns
- * 1, nothing reported).
+ * 1, nothing reported).  READ: the walk reads it (a plan downloads it).
  */
 static int
 download_sibling (const struct remote_url *u, const struct remote_opts *ro,
-                  const char *dldir, const char *href, int optional)
+                  const char *dldir, const char *href, int optional,
+                  int read)
 {
   CLEANUP_FREE char *url = NULL, *label = NULL, *dest = NULL;
   CLEANUP_FREE char *dir = NULL;
@@ -915,10 +1002,11 @@ download_sibling (const struct remote_url *u, const struct remote_opts *ro,
       (dir = h2k_dirname (dest)) == NULL || h2k_mkdir_p (dir) == -1)
     return -1;
   if (!optional)
-    return http_download (url, label, NULL, dest, ro, NULL);
+    return fetch_one (url, label, NULL, dest, ro, NULL, read);
   /* An optional file: find out quietly whether it is there. */
   {
-    struct xfer x = { .url = url, .label = label, .ro = ro, .quiet = 1 };
+    struct xfer x = { .url = url, .label = label, .ro = ro, .quiet = 1,
+                      .head = ro->plan };
     int loaded = load_secrets (&x, NULL), there = loaded == 0 && probe (&x) == 0;
     xfer_free (&x);
     if (loaded == -1)
@@ -926,7 +1014,7 @@ download_sibling (const struct remote_url *u, const struct remote_opts *ro,
     if (!there)
       return 1;                         /* debugged by probe */
   }
-  r = http_download (url, label, NULL, dest, ro, NULL);
+  r = fetch_one (url, label, NULL, dest, ro, NULL, read);
   return r;
 }
 
@@ -952,10 +1040,10 @@ fetch_ovf_package (const struct remote_url *u, const struct remote_opts *ro,
     r = -1;
   }
   for (size_t i = 0; r == 0 && vm->files && vm->files[i]; ++i)
-    r = download_sibling (u, ro, dldir, vm->files[i], 0);
+    r = download_sibling (u, ro, dldir, vm->files[i], 0, 0);
   if (r == 0)
-    r = download_sibling (u, ro, dldir, mf, 1) == -1 ||
-      download_sibling (u, ro, dldir, cert, 1) == -1 ? -1 : 0;
+    r = download_sibling (u, ro, dldir, mf, 1, 0) == -1 ||
+      download_sibling (u, ro, dldir, cert, 1, 0) == -1 ? -1 : 0;
   ovf_free (vm);
   return r;
 }
@@ -984,6 +1072,11 @@ fetch_vmdk_family (const struct remote_url *u, const struct remote_opts *ro,
                MAX_VMDK_DEPTH);
     return -1;
   }
+  if (access (local, F_OK) == -1 && errno == ENOENT) {
+    /* A plan did not download it (too large for a descriptor). */
+    h2k_debug ("%s: %s: not read in a dry run", u->display, rel);
+    return 0;
+  }
   if (h2k_vmdk_read_descriptor (local, &d) == -1)
     return -1;
   for (size_t i = 0; r == 0 && !d.embedded && i < d.nr_extents; ++i) {
@@ -996,7 +1089,7 @@ fetch_vmdk_family (const struct remote_url *u, const struct remote_opts *ro,
       r = -1;
     }
     else if (strcmp (href, rel) != 0)   /* not itself */
-      r = download_sibling (u, ro, dldir, href, 0);
+      r = download_sibling (u, ro, dldir, href, 0, 0);
   }
   if (r == 0 && d.parent_hint) {
     if (asprintf (&parent, "%.*s%s", prefix, rel, d.parent_hint) == -1) {
@@ -1007,7 +1100,7 @@ fetch_vmdk_family (const struct remote_url *u, const struct remote_opts *ro,
     else if (!ovf_safe_href (parent))
       h2k_debug ("%s: parent %s: not a relative name, not fetched",
                  u->display, d.parent_hint);
-    else if (download_sibling (u, ro, dldir, parent, 0) == -1 ||
+    else if (download_sibling (u, ro, dldir, parent, 0, 1) == -1 ||
              (parent_local = h2k_path_join (dldir, parent)) == NULL)
       r = -1;
     else
@@ -1042,7 +1135,9 @@ http_fetch_source (const struct remote_url *u, const struct fetch_opts *o,
     h2k_error ("%s: %m", u->display);
     return -1;
   }
-  if (http_download (url, u->display, NULL, dest, ro, ro->sha256) == -1)
+  if (fetch_one (url, u->display, NULL, dest, ro, ro->sha256,
+                 h2k_ends_with_ci (base, ".ovf") ||
+                 (h2k_ends_with_ci (base, ".vmdk") && o->format == NULL)) == -1)
     return -1;
   if (h2k_ends_with_ci (base, ".ova"))
     *kind_hint = "ova";

@@ -96,8 +96,8 @@ usage (FILE *fp, int status)
 "      --max-extract=SIZE   refuse an OVA expanding past SIZE (default "
 DEFAULT_MAX_EXTRACT ")\n"
 "  -n, --dry-run            decide and print the manifest, but create,\n"
-"                           copy and extract nothing (not for http://,\n"
-"                           https://, ssh:// or sftp:// URLs)\n"
+"                           copy and extract nothing (a URL: list and\n"
+"                           size its files, download none)\n"
 "\n"
 "URL sources (credentials are never given on the command line):\n"
 "      --connections=N      parallel HTTP Range requests per file (1-16,\n"
@@ -361,6 +361,48 @@ downloaded_kind (const char *top, const char *hint, const char *format,
   return decide_kind (top, format, k);
 }
 
+/* A dry run's vm.source: what the plan found at TOP (not downloaded):
+ * its kind (the remote side's HINT, else the name's extension, else
+ * --format).
+ */
+static int
+planned_source (json_object *m, const char *url, const char *top,
+                const char *hint, const char *format)
+{
+  json_object *vm = h2k_json_ensure_object (m, "vm");
+  json_object *src = vm ? h2k_json_ensure_object (vm, "source") : NULL;
+  const char *kind = format ? format : hint ? hint : kind_of_extension (top);
+
+  if (src == NULL)
+    return -1;
+  if (kind == NULL) {
+    h2k_error ("%s: a dry run cannot tell what this file is without "
+               "downloading it (no known extension): give --format", url);
+    return -1;
+  }
+  return h2k_json_set_string (src, "kind", kind) == -1 ||
+    h2k_json_set_string (src, "path", top) == -1 ? -1 : 0;
+}
+
+/* --dry-run with a URL: the plan (remote.h, ro->plan) instead of the
+ * download; the workdir is not created, nothing is written in it.
+ */
+static int
+plan_url (const char *source, struct fetch_opts *o,
+          const struct remote_opts *ro, json_object *m)
+{
+  CLEANUP_FREE char *top = NULL;
+  struct remote_opts plan = *ro;
+  const char *hint;
+
+  plan.plan = 1;
+  return prepare_workdir (o->workdir, 1, 0) == -1 ||
+    fetch_remote (source, o, &plan, &top, &hint) == -1 ||
+    planned_source (m, source, top, hint, o->format) == -1 ||
+    remote_record_manifest (m) == -1 ||
+    (o->firmware && override_firmware (m, o->firmware) == -1) ? -1 : 0;
+}
+
 /* A URL source: download into WORKDIR/download (kept on failure, for a
  * resume: the workdir is not noted for fetch_undo, nor is the download),
  * then the local path on the downloaded file.
@@ -375,11 +417,6 @@ fetch_url (const char *source, struct fetch_opts *o,
   enum kind k;
   int r;
 
-  if (o->dry_run) {
-    h2k_error ("%s: --dry-run does not apply to URL sources (they would "
-               "have to be downloaded first)", source);
-    return -1;
-  }
   name = o->name ? strdup (o->name) : remote_default_name (source);
   if (name == NULL)
     return -1;
@@ -389,14 +426,18 @@ fetch_url (const char *source, struct fetch_opts *o,
     return -1;
   o->workdir = workdir;
   h2k_debug ("source %s, name \"%s\", workdir %s", source, name, workdir);
-  r = (*m = h2k_manifest_new (name)) == NULL ||
-    h2k_json_set_string (*m, "workdir", workdir) == -1 ||
-    prepare_workdir (workdir, 0, 0) == -1 ||
-    fetch_remote (source, o, ro, &top, &hint) == -1 ||
-    downloaded_kind (top, hint, o->format, &k) == -1 ||
-    run (top, k, o, *m) == -1 ||
-    remote_record_manifest (*m) == -1 ||
-    (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
+  if ((*m = h2k_manifest_new (name)) == NULL ||
+      h2k_json_set_string (*m, "workdir", workdir) == -1)
+    r = -1;
+  else if (o->dry_run)
+    r = plan_url (source, o, ro, *m);
+  else
+    r = prepare_workdir (workdir, 0, 0) == -1 ||
+      fetch_remote (source, o, ro, &top, &hint) == -1 ||
+      downloaded_kind (top, hint, o->format, &k) == -1 ||
+      run (top, k, o, *m) == -1 ||
+      remote_record_manifest (*m) == -1 ||
+      (o->firmware && override_firmware (*m, o->firmware) == -1) ? -1 : 0;
   o->workdir = NULL;            /* freed on return */
   return r;
 }

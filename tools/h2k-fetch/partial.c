@@ -61,6 +61,9 @@ struct partial {
   int dirfd;
   uint64_t resumed;             /* bytes of done chunks at open */
   char sha256[65];              /* when known (verified now or before) */
+  enum { NOTE_NONE, NOTE_CHANGED, NOTE_NO_VALIDATOR, NOTE_RESUMED } note;
+                                /* said on success only (partial_commit):
+                                   a failure is one line */
   /* progress */
   int tty;
   double t0, last_draw;
@@ -72,6 +75,17 @@ static int
 nomem (const char *what)
 {
   h2k_error ("%s: %m", what);
+  return -1;
+}
+
+/* Report errno about FILE while DOING it ("writing"; or NULL), as one
+ * line naming the download's URL first: "URL: writing FILE: error".
+ */
+static int
+fail (const struct partial *p, const char *doing, const char *file)
+{
+  h2k_error ("%s: %s%s%s: %m", p->label, doing ? doing : "",
+             doing ? " " : "", file);
   return -1;
 }
 
@@ -164,12 +178,24 @@ same_identity (const struct partial *p, json_object *j)
     (uint64_t) h2k_json_get_int (j, "size", -1) == p->size;
 }
 
+static int quiet_publish (const char *path, const char *text, size_t len,
+                          int dirfd);
+
+/* Publish J as PATH; -1 reported, naming the URL. */
 static int
-save_json (const char *path, json_object *j)
+save_json (const struct partial *p, const char *path, json_object *j)
 {
   const char *s = json_object_to_json_string_ext (j, JSON_C_TO_STRING_PLAIN);
+  CLEANUP_FREE char *dir = h2k_dirname (path);
+  CLEANUP_CLOSE int dirfd = -1;
 
-  return h2k_publish_buffer (path, s, strlen (s));
+  if (dir == NULL)
+    return -1;
+  if ((dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+    return fail (p, NULL, dir);
+  if (quiet_publish (path, s, strlen (s), dirfd) == -1)
+    return fail (p, "writing", path);
+  return 0;
 }
 
 static json_object *
@@ -196,23 +222,22 @@ save_state (const struct partial *p)
       h2k_json_set_int (j, "chunk", PARTIAL_CHUNK) == -1 ||
       h2k_json_set_string (j, "done", p->done) == -1)
     return -1;
-  return save_json (p->state, j);
+  return save_json (p, p->state, j);
 }
 
 /* The syncer ------------------------------------------------------- */
 
-/* Publish the state with DONE, as the syncer: no h2k_* reporting, errno
- * kept.  The identity part was made once (state_json).
+/* Publish TEXT as PATH (PATH.tmp written, synced, renamed; DIRFD, its
+ * directory, synced): no h2k_* reporting, errno kept.
  */
 static int
-syncer_save (struct partial *p, const char *done)
+quiet_publish (const char *path, const char *text, size_t len, int dirfd)
 {
-  CLEANUP_FREE char *tmp = NULL, *text = NULL;
-  int fd, len;
+  CLEANUP_FREE char *tmp = NULL;
+  int fd;
 
-  if (asprintf (&tmp, "%s.tmp", p->state) == -1 ||
-      (len = asprintf (&text, "%s\"done\":\"%s\"}", p->state_json, done)) == -1) {
-    tmp = text = NULL;
+  if (asprintf (&tmp, "%s.tmp", path) == -1) {
+    tmp = NULL;
     return -1;
   }
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -225,9 +250,25 @@ syncer_save (struct partial *p, const char *done)
     errno = e;
     return -1;
   }
-  if (close (fd) == -1 || rename (tmp, p->state) == -1)
+  if (close (fd) == -1 || rename (tmp, path) == -1)
     return -1;
-  return fsync (p->dirfd);
+  return fsync (dirfd);
+}
+
+/* Publish the state with DONE, as the syncer: no h2k_* reporting, errno
+ * kept.  The identity part was made once (state_json).
+ */
+static int
+syncer_save (struct partial *p, const char *done)
+{
+  CLEANUP_FREE char *text = NULL;
+  int len = asprintf (&text, "%s\"done\":\"%s\"}", p->state_json, done);
+
+  if (len == -1) {
+    text = NULL;
+    return -1;
+  }
+  return quiet_publish (p->state, text, len, p->dirfd);
 }
 
 static void *
@@ -283,20 +324,16 @@ syncer_start (struct partial *p)
   /* "{...}" without its closing brace, then a comma. */
   s = json_object_to_json_string_ext (j, JSON_C_TO_STRING_PLAIN);
   len = strlen (s);
-  if ((p->state_json = malloc (len + 1)) == NULL) {
-    h2k_error ("%s: %m", p->state);
-    return -1;
-  }
+  if ((p->state_json = malloc (len + 1)) == NULL)
+    return fail (p, NULL, p->state);
   memcpy (p->state_json, s, len - 1);
   strcpy (p->state_json + len - 1, ",");
-  if ((p->dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-    h2k_error ("%s: %m", dir);
-    return -1;
-  }
+  if ((p->dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+    return fail (p, NULL, dir);
   pthread_mutex_init (&p->mu, NULL);
   pthread_cond_init (&p->cv, NULL);
   if ((errno = pthread_create (&p->syncer, NULL, syncer, p)) != 0) {
-    h2k_error ("%s: cannot start a thread: %m", p->part);
+    fail (p, "cannot start a thread for", p->part);
     pthread_cond_destroy (&p->cv);
     pthread_mutex_destroy (&p->mu);
     return -1;
@@ -357,14 +394,9 @@ load_state (struct partial *p)
       done == NULL || strlen (done) != p->nchunks ||
       strspn (done, "01") != p->nchunks ||
       stat (p->part, &st) == -1 || (uint64_t) st.st_size != p->size) {
-    if (p->validator[0])
-      h2k_info ("%s: the remote file is not the one the partial download "
-                "was of (size or validator changed); starting again from 0",
-                p->label);
-    else
-      h2k_info ("%s: the server gives no ETag or Last-Modified, so the "
-                "partial download cannot be trusted; starting again from 0",
-                p->label);
+    p->note = p->validator[0] ? NOTE_CHANGED : NOTE_NO_VALIDATOR;
+    h2k_debug ("%s: not resuming the part file (note %d)", p->label,
+               (int) p->note);
     return;
   }
   memcpy (p->done, done, p->nchunks);
@@ -374,9 +406,37 @@ load_state (struct partial *p)
       partial_chunk_range (p, i, &off, &len);
       p->resumed += len;
     }
-  if (p->resumed)
-    h2k_info ("%s: resuming: %" PRIu64 " of %" PRIu64 " bytes already here",
-              p->label, p->resumed, p->size);
+  if (p->resumed) {
+    p->note = NOTE_RESUMED;
+    h2k_debug ("%s: resuming: %" PRIu64 " of %" PRIu64 " bytes already here",
+               p->label, p->resumed, p->size);
+  }
+}
+
+/* What partial_open found, noted once the download succeeded (said
+ * when the whole fetch did).
+ */
+static void
+say_note (const struct partial *p)
+{
+  switch (p->note) {
+  case NOTE_NONE:
+    break;
+  case NOTE_CHANGED:
+    remote_note ("%s: the remote file was not the one the partial download "
+              "was of (size or validator changed); started again from 0",
+              p->label);
+    break;
+  case NOTE_NO_VALIDATOR:
+    remote_note ("%s: the server gives no ETag or Last-Modified, so the "
+              "partial download could not be trusted; started again from 0",
+              p->label);
+    break;
+  case NOTE_RESUMED:
+    remote_note ("%s: resumed: %" PRIu64 " of %" PRIu64 " bytes were already "
+              "here", p->label, p->resumed, p->size);
+    break;
+  }
 }
 
 static int
@@ -385,18 +445,14 @@ open_part (struct partial *p)
   int resume = p->resumed > 0;
 
   p->fd = open (p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (p->fd == -1) {
-    h2k_error ("%s: %m", p->part);
-    return -1;
-  }
+  if (p->fd == -1)
+    return fail (p, "creating", p->part);
   /* Starting afresh: drop whatever was there, so that skipped zero
    * blocks read as zeros.
    */
   if ((!resume && ftruncate (p->fd, 0) == -1) ||
-      ftruncate (p->fd, (off_t) p->size) == -1) {
-    h2k_error ("%s: %m", p->part);
-    return -1;
-  }
+      ftruncate (p->fd, (off_t) p->size) == -1)
+    return fail (p, "sizing", p->part);
   return 0;
 }
 
@@ -409,7 +465,7 @@ partial_open (const char *dest, const char *label, uint64_t size,
 
   *complete = 0;
   if (p == NULL) {
-    nomem (dest);
+    nomem (label);
     return NULL;
   }
   p->fd = -1;
@@ -426,7 +482,7 @@ partial_open (const char *dest, const char *label, uint64_t size,
       asprintf (&p->ident, "%s.h2k-remote", dest) == -1 ||
       (p->done = malloc (n + 1)) == NULL ||
       (p->written = malloc (n + 1)) == NULL) {
-    nomem (dest);
+    nomem (label);
     partial_close (p);
     return NULL;
   }
@@ -435,7 +491,7 @@ partial_open (const char *dest, const char *label, uint64_t size,
   memcpy (p->written, p->done, n + 1);
   p->t0 = p->last_draw = h2k_monotonic ();
   if (already_complete (p)) {
-    h2k_info ("%s: already downloaded to %s", label, dest);
+    h2k_debug ("%s: already downloaded to %s", label, dest);
     p->resumed = size;
     *complete = 1;
     return p;
@@ -469,8 +525,7 @@ write_at (struct partial *p, uint64_t off, const unsigned char *buf,
     if (r <= 0) {
       if (r == 0)
         errno = EIO;
-      h2k_error ("%s: %m", p->part);
-      return -1;
+      return fail (p, "writing", p->part);
     }
     buf += r;
     len -= r;
@@ -521,7 +576,7 @@ sync_failed (struct partial *p)
     return 0;
   if (p->sync_errno > 0) {
     errno = p->sync_errno;
-    h2k_error ("%s: %m", p->sync_what);
+    fail (p, "writing", p->sync_what);
     p->sync_errno = -1;                 /* reported */
   }
   return -1;
@@ -590,11 +645,14 @@ partial_progress (struct partial *p, uint64_t bytes)
 static int
 digest_part (struct partial *p, char hex[65])
 {
-  if (lseek (p->fd, 0, SEEK_SET) == -1) {
-    h2k_error ("%s: %m", p->part);
-    return -1;
+  CLEANUP_FREE char *name = NULL;
+
+  if (lseek (p->fd, 0, SEEK_SET) == -1 ||
+      asprintf (&name, "%s: reading %s", p->label, p->part) == -1) {
+    name = NULL;
+    return fail (p, "reading", p->part);
   }
-  return h2k_digest_fd (p->fd, p->part, "sha256", hex);
+  return h2k_digest_fd (p->fd, name, "sha256", hex);
 }
 
 /* Publish the identity of the finished DEST. */
@@ -606,7 +664,7 @@ save_identity (const struct partial *p)
   if (j == NULL ||
       (p->sha256[0] && h2k_json_set_string (j, "sha256", p->sha256) == -1))
     return -1;
-  return save_json (p->ident, j);
+  return save_json (p, p->ident, j);
 }
 
 int
@@ -621,7 +679,7 @@ partial_commit (struct partial *p, const char *sha256, char *hex)
   syncer_stop (p);
   if (p->sync_errno > 0) {
     errno = p->sync_errno;
-    h2k_error ("%s: %m", p->sync_what);
+    fail (p, "writing", p->sync_what);
     return -1;
   }
   if (p->sync_errno)
@@ -646,19 +704,18 @@ partial_commit (struct partial *p, const char *sha256, char *hex)
       return -1;
     }
   }
-  if (fsync (p->fd) == -1) {
-    h2k_error ("%s: %m", p->part);
-    return -1;
-  }
-  if (rename (p->part, p->dest) == -1) {
-    h2k_error ("%s: cannot rename to %s: %m", p->part, p->dest);
-    return -1;
-  }
-  if (h2k_fsync_parent (p->dest) == -1 || save_identity (p) == -1)
+  if (fsync (p->fd) == -1)
+    return fail (p, "writing", p->part);
+  if (rename (p->part, p->dest) == -1)
+    return fail (p, "renaming to", p->dest);
+  if (fsync (p->dirfd) == -1)
+    return fail (p, "syncing the directory of", p->dest);
+  if (save_identity (p) == -1)
     return -1;
   if (unlink (p->state) == -1 && errno != ENOENT)
     h2k_debug ("%s: %m", p->state);
   if (hex && p->sha256[0])
     memcpy (hex, p->sha256, 65);
+  say_note (p);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,7 +347,40 @@ static struct remote_record *records;
 static size_t nrecords;
 static char *source_display;
 static int source_insecure;
+static int source_warn;         /* say --insecure on success (fetch_remote) */
+static char **notes;            /* remote_note's, said on success */
+static size_t nnotes;
+
+void
+remote_note (const char *fs, ...)
+{
+  char **v = realloc (notes, (nnotes + 1) * sizeof *v);
+  va_list args;
+
+  if (v == NULL)
+    return;
+  notes = v;
+  va_start (args, fs);
+  if (vasprintf (&notes[nnotes], fs, args) != -1)
+    nnotes++;
+  va_end (args);
+}
+
+static void
+notes_free (void)
+{
+  for (size_t i = 0; i < nnotes; ++i)
+    free (notes[i]);
+  free (notes);
+  notes = NULL;
+  nnotes = 0;
+}
 static const char *source_protocol = "https";
+/* During a plan: the private directory the walk downloads its small
+ * text files into, and the download directory it stands for.
+ */
+static char *plan_tmp;
+static const char *plan_dldir;
 
 static void
 record_free (struct remote_record *r)
@@ -372,6 +406,15 @@ remote_record_file (const struct remote_record *r)
   *n = *r;
   n->url = strdup (r->url);
   n->path = strdup (r->path);
+  if (plan_tmp) {
+    size_t t = strlen (plan_tmp);
+    free (n->path);
+    n->planned = 1;
+    if (strncmp (r->path, plan_tmp, t) == 0 && r->path[t] == '/')
+      n->path = h2k_path_join (plan_dldir, r->path + t + 1);
+    else
+      n->path = strdup (r->path);
+  }
   n->validator = r->validator ? strdup (r->validator) : NULL;
   n->sha256 = r->sha256 ? strdup (r->sha256) : NULL;
   if (n->url == NULL || n->path == NULL ||
@@ -385,6 +428,16 @@ remote_record_file (const struct remote_record *r)
   return 0;
 }
 
+static uint64_t
+records_total (void)
+{
+  uint64_t t = 0;
+
+  for (size_t i = 0; i < nrecords; ++i)
+    t += records[i].size;
+  return t;
+}
+
 static json_object *
 record_json (const struct remote_record *r)
 {
@@ -394,7 +447,9 @@ record_json (const struct remote_record *r)
       h2k_json_set_string (j, "url", r->url) == -1 ||
       h2k_json_set_string (j, "path", r->path) == -1 ||
       h2k_json_set_int (j, "size", (int64_t) r->size) == -1 ||
-      h2k_json_set_int (j, "resumed_from", (int64_t) r->resumed_from) == -1 ||
+      (!r->planned &&
+       h2k_json_set_int (j, "resumed_from", (int64_t) r->resumed_from) == -1) ||
+      (r->planned && h2k_json_set_bool (j, "planned", 1) == -1) ||
       (r->validator && r->validator[0] &&
        h2k_json_set_string (j, "validator", r->validator) == -1) ||
       (r->sha256 && h2k_json_set_string (j, "sha256", r->sha256) == -1)) {
@@ -411,7 +466,15 @@ remote_record_manifest (json_object *m)
   json_object *src = vm ? h2k_json_ensure_object (vm, "source") : NULL;
   json_object *rem = json_object_new_object ();
   json_object *files = json_object_new_array ();
-  struct remote_url u CLEANUP_REMOTE_URL = { 0 };
+  int planned = nrecords > 0 && records[0].planned;
+
+  for (size_t i = 0; i < nnotes; ++i)
+    h2k_info ("%s", notes[i]);
+  notes_free ();
+  if (source_warn)
+    h2k_warning ("%s: --insecure: the server's TLS certificate was not "
+                 "verified (recorded in the manifest)", source_display);
+  source_warn = 0;
 
   if (src == NULL || rem == NULL || files == NULL ||
       h2k_json_set (src, "remote", rem) == -1) {
@@ -433,7 +496,9 @@ remote_record_manifest (json_object *m)
       h2k_json_set_bool (rem, "insecure", source_insecure) == -1 ||
       (source_insecure &&
        h2k_json_set_string (rem, "warning", "TLS certificates were not "
-                            "verified (--insecure)") == -1))
+                            "verified (--insecure)") == -1) ||
+      (planned && h2k_json_set_int (rem, "total_bytes",
+                                    (int64_t) records_total ()) == -1))
     return -1;
   return 0;
 }
@@ -446,6 +511,7 @@ remote_free (void)
   free (records);
   records = NULL;
   nrecords = 0;
+  notes_free ();
   free (source_display);
   source_display = NULL;
 }
@@ -466,6 +532,72 @@ remote_set_source (const char *display, const char *protocol, int insecure)
 /* Fetch ------------------------------------------------------------- */
 
 int
+remote_plan_reads (const char *dest, uint64_t size)
+{
+  if (h2k_ends_with_ci (dest, ".vmdk"))
+    return size <= REMOTE_PLAN_DESCRIPTOR_MAX;
+  return (h2k_ends_with_ci (dest, ".vmx") || h2k_ends_with_ci (dest, ".ovf"))
+    && size <= REMOTE_PLAN_TEXT_MAX;
+}
+
+/* The plan on stderr: one line a file, then the total. */
+static void
+print_plan (const char *display)
+{
+  char b[H2K_HUMAN_SIZE_LEN];
+
+  for (size_t i = 0; i < nrecords; ++i)
+    h2k_info ("plan: %s: %" PRIu64 " bytes (%s) -> %s", records[i].url,
+              records[i].size, h2k_human_size (b, records[i].size),
+              records[i].path);
+  h2k_info ("plan: %s: %zu file%s, %" PRIu64 " bytes (%s) in total; "
+            "dry run: nothing downloaded", display, nrecords,
+            nrecords == 1 ? "" : "s", records_total (),
+            h2k_human_size (b, records_total ()));
+}
+
+/* A plan: the walk runs in a private temporary directory standing for
+ * DLDIR; *TOP is mapped back to DLDIR.  The directory is removed.
+ */
+static int
+plan_remote (const struct remote_url *u, const struct fetch_opts *o,
+             const struct remote_opts *ro, const char *dldir, char **top,
+             const char **kind_hint)
+{
+  CLEANUP_FREE char *tmp = h2k_make_temp_dir ("h2k-fetch-plan");
+  CLEANUP_FREE char *walked = NULL;
+  size_t t;
+  int r;
+
+  if (tmp == NULL)
+    return -1;
+  plan_tmp = tmp;
+  plan_dldir = dldir;
+  if (ro->sha256)
+    h2k_debug ("%s: dry run: --sha256 is not checked", u->display);
+  if (strcmp (u->scheme, "http") == 0 || strcmp (u->scheme, "https") == 0)
+    r = http_fetch_source (u, o, ro, tmp, &walked, kind_hint);
+  else
+    r = ssh_fetch_source (u, o, ro, tmp, &walked, kind_hint);
+  plan_tmp = NULL;
+  plan_dldir = NULL;
+  if (h2k_remove_tree (tmp) == -1)
+    h2k_warning ("%s: cannot remove the dry run's temporary directory: %m",
+                 tmp);
+  if (r == -1)
+    return -1;
+  t = strlen (tmp);
+  *top = strncmp (walked, tmp, t) == 0 && walked[t] == '/'
+    ? h2k_path_join (dldir, walked + t + 1) : strdup (walked);
+  if (*top == NULL) {
+    h2k_error ("%s: %m", u->display);
+    return -1;
+  }
+  print_plan (u->display);
+  return 0;
+}
+
+int
 fetch_remote (const char *url, const struct fetch_opts *o,
               const struct remote_opts *ro, char **top,
               const char **kind_hint)
@@ -479,7 +611,7 @@ fetch_remote (const char *url, const struct fetch_opts *o,
   if (remote_url_parse (url, &u) == -1)
     return -1;
   if ((dldir = h2k_path_join (o->workdir, REMOTE_DOWNLOAD_DIR)) == NULL ||
-      h2k_mkdir_p (dldir) == -1)
+      (!ro->plan && h2k_mkdir_p (dldir) == -1))
     return -1;
   free (source_display);
   if ((source_display = strdup (u.display)) == NULL) {
@@ -489,10 +621,11 @@ fetch_remote (const char *url, const struct fetch_opts *o,
   source_protocol = strcmp (u.scheme, "http") == 0 ? "http"
     : strcmp (u.scheme, "https") == 0 ? "https" : "sftp";
   source_insecure = ro->insecure && strcmp (u.scheme, "https") == 0;
-  if (source_insecure)
-    h2k_warning ("%s: --insecure: the server's TLS certificate is not "
-                 "verified (recorded in the manifest)", u.display);
-  if (strcmp (u.scheme, "http") == 0 || strcmp (u.scheme, "https") == 0)
+  /* Said on success only: a failure is one line. */
+  source_warn = source_insecure;
+  if (ro->plan)
+    r = plan_remote (&u, o, ro, dldir, top, kind_hint);
+  else if (strcmp (u.scheme, "http") == 0 || strcmp (u.scheme, "https") == 0)
     r = http_fetch_source (&u, o, ro, dldir, top, kind_hint);
   else
     r = ssh_fetch_source (&u, o, ro, dldir, top, kind_hint);

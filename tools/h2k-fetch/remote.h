@@ -65,6 +65,14 @@ struct remote_opts {
   unsigned connections;         /* --connections N (HTTP streams per file) */
   const char *sha256;           /* --sha256 HEX: a single image's digest */
   int verbose;                  /* -v count, passed on to curl/libssh */
+  /* --dry-run: plan only.  The walk connects, authenticates and checks
+   * TLS certificates and host keys as a real run does, but sizes each
+   * file (HTTP HEAD, SFTP stat) instead of downloading it; only the
+   * small text files the walk must read (remote_plan_reads) are
+   * downloaded, into a private temporary directory that fetch_remote
+   * removes.  Every file is recorded with planned = 1.
+   */
+  int plan;
   /* vsphere.c, for its datastore downloads: TLS_SETUP (when set) is
    * called with each easy handle and TLS_DATA after the TLS options (a
    * --thumbprint pin), 0 or -1; while *INTERRUPTED (when set) is non-zero
@@ -128,10 +136,23 @@ int fetch_remote (const char *url, const struct fetch_opts *o,
                   const char **kind_hint);
 
 /* After the local path filled M: set vm.source.url and vm.source.remote
- * {protocol, insecure, warning?, files[]} (see h2k-manifest(5)).  -1
- * reported (ENOMEM).
+ * {protocol, insecure, warning?, files[]} (see h2k-manifest(5)); after
+ * a plan (ro->plan), each file has planned: true and no resumed_from,
+ * and remote.total_bytes is the sum of the sizes.  -1 reported (ENOMEM).
  */
 int remote_record_manifest (json_object *m);
+
+/* Largest file a plan downloads to read it: a .vmdk (a text
+ * descriptor), a .vmx or an .ovf.
+ */
+#define REMOTE_PLAN_DESCRIPTOR_MAX (64u << 10)
+#define REMOTE_PLAN_TEXT_MAX (16u << 20)
+
+/* In a plan: must the walk read the file DEST of SIZE bytes (a small
+ * .ovf, .vmx or VMDK descriptor)?  Then it is downloaded (into the
+ * plan's temporary directory); else it is only sized.
+ */
+int remote_plan_reads (const char *dest, uint64_t size);
 
 /* For sources that download through http_download without
  * fetch_remote (vsphere.c): what remote_record_manifest records as
@@ -140,6 +161,14 @@ int remote_record_manifest (json_object *m);
  */
 int remote_set_source (const char *display, const char *protocol,
                        int insecure);
+
+/* A line of information about the transfer (a resume, a restart,
+ * retries) kept until remote_record_manifest, which says them all with
+ * h2k_info: so a failure, at any point, is one line on stderr.  Not
+ * reported on ENOMEM (the note is lost).
+ */
+void remote_note (const char *fs, ...)
+  __attribute__((format (printf, 1, 2)));
 
 /* Free the records (at exit; for valgrind). */
 void remote_free (void);
@@ -226,6 +255,11 @@ struct remote_record {
   uint64_t resumed_from;        /* bytes already there when this run began */
   char *validator;
   char *sha256;                 /* when verified, or NULL */
+  int planned;                  /* a plan's (--dry-run): not downloaded
+                                   into PATH (remote_record_file sets it
+                                   during a plan, and maps PATH from the
+                                   plan's temporary directory to the
+                                   workdir's download directory) */
 };
 
 /* remote.c: append a record to the transfer's list (copies the strings). */

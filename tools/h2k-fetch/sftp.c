@@ -21,8 +21,14 @@
 #include "error.h"
 #include "publish.h"
 #include "util.h"
+#include "vmdk.h"
 #include "remote.h"
 #include "ssh.h"
+
+/* A plan reads at most this much of a sparse extent: its header and
+ * embedded descriptor.
+ */
+#define PLAN_HEAD_MAX (8u << 20)
 
 #define SSH_READ      (64u << 10)       /* bytes per read request */
 #define SSH_REQUESTS  48                /* read requests in flight */
@@ -246,9 +252,70 @@ check_complete (const struct partial *p, const char *label, const char *dest,
   return 0;
 }
 
+/* Up to LEN bytes from the start of F into BUF; *GOT is how many (less
+ * at the end of the file).  -1 reported.
+ */
+static int
+read_head (struct ssh_conn *c, sftp_file f, const char *label, char *buf,
+           size_t len, size_t *got)
+{
+  ssize_t n = 1;
+
+  *got = 0;
+  if (sftp_seek64 (f, 0) < 0)
+    n = -1;
+  while (n > 0 && *got < len)
+    if ((n = sftp_read (f, buf + *got, len - *got)) > 0)
+      *got += n;
+  if (n < 0) {
+    h2k_error ("%s: read at byte %zu: %s", label, *got,
+               ssh_conn_strerror (c));
+    return -1;
+  }
+  return 0;
+}
+
+/* A plan reading a VMDK too large to be a text descriptor: when it is a
+ * sparse extent with an embedded descriptor, its header and descriptor
+ * (nothing else) go to DEST, in the plan's temporary directory, for the
+ * walk to find its extents and parent.  Else nothing is written (the
+ * walk then takes the file alone).  -1 reported.
+ */
+static int
+plan_head (struct ssh_conn *c, const char *path, const char *label,
+           const char *dest)
+{
+  sftp_file f = sftp_open (c->sftp, path, O_RDONLY, 0);
+  struct h2k_vmdk_sparse_header h;
+  CLEANUP_FREE char *buf = malloc (PLAN_HEAD_MAX);
+  size_t got = 0, want = 0;
+  int r = -1;
+
+  if (f == NULL)
+    h2k_error ("%s: cannot open: %s", label, ssh_conn_strerror (c));
+  else if (buf == NULL)
+    h2k_error ("%s: %m", label);
+  else if (read_head (c, f, label, buf, 512, &got) == 0) {
+    r = 0;
+    if (got == 512 && memcmp (buf, H2K_VMDK_SPARSE_MAGIC, 4) == 0) {
+      r = h2k_vmdk_parse_sparse_header (buf, got, label, &h);
+      want = r == 0 && h.desc_offset && h.desc_size &&
+        h.desc_offset + h.desc_size <= PLAN_HEAD_MAX / 512
+        ? (h.desc_offset + h.desc_size) * 512 : 0;
+    }
+    if (want && (read_head (c, f, label, buf, want, &got) == -1 ||
+                 make_parent (dest) == -1 ||
+                 h2k_publish_buffer (dest, buf, got) == -1))
+      r = -1;
+  }
+  if (f)
+    sftp_close (f);
+  return r;
+}
+
 static int
 download_open (struct ssh_conn *c, const char *path, const char *label,
-               const char *dest, const char *sha256)
+               const char *dest, const char *sha256, int read)
 {
   struct xfer *x = NULL;
   CLEANUP_PARTIAL struct partial *p = NULL;
@@ -262,6 +329,10 @@ download_open (struct ssh_conn *c, const char *path, const char *label,
     return -1;
   }
   snprintf (validator, sizeof validator, "mtime:%" PRIu64, mtime);
+  if (c->plan && !(read && remote_plan_reads (dest, size)))
+    return read && h2k_ends_with_ci (dest, ".vmdk") &&
+      plan_head (c, path, label, dest) == -1 ? -1
+      : record (label, dest, size, 0, validator, NULL);
   if (make_parent (dest) == -1 ||
       (p = partial_open (dest, label, size, validator, &complete)) == NULL)
     return -1;
@@ -288,12 +359,13 @@ download_open (struct ssh_conn *c, const char *path, const char *label,
 
 int
 ssh_download (struct ssh_conn *c, const char *path, const char *dest,
-              const char *sha256)
+              const char *sha256, int read)
 {
   CLEANUP_FREE char *label = ssh_conn_label (c, path);
 
   if (label == NULL)
     return -1;
   h2k_debug ("%s -> %s", label, dest);
-  return download_open (c, path, label, dest, sha256);
+  return download_open (c, path, label, dest, c->plan ? NULL : sha256,
+                        read);
 }

@@ -305,6 +305,7 @@ ssh_conn_open (const struct remote_url *u, const struct remote_opts *ro)
     return NULL;
   }
   c->u = u;
+  c->plan = ro->plan;
   snprintf (c->hostport, sizeof c->hostport,
             strchr (u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, port_of (u));
   if (conn_start (c, ro) == -1) {

@@ -29,6 +29,8 @@ struct ssh_conn {
   sftp_session sftp;
   const struct remote_url *u;
   char hostport[300];           /* "host:port", for messages */
+  int plan;                     /* ro->plan: ssh_download sizes only
+                                   what the walk need not read */
 };
 
 /* Connect to U's host, check its host key against known_hosts, log in,
@@ -66,10 +68,13 @@ char *ssh_conn_canonical (struct ssh_conn *c, const char *path);
 
 /* sftp.c: download remote PATH into local DEST (resumable; directories made),
  * check it against SHA256 (hex, or NULL), publish it and record it
- * (remote_record_file).  -1 reported, naming the file's URL.
+ * (remote_record_file).  -1 reported, naming the file's URL.  In a plan
+ * (C->plan), a file is downloaded only when the walk READs it and
+ * remote_plan_reads agrees; any other is only stat'ed and recorded (DEST
+ * is not made).
  */
 int ssh_download (struct ssh_conn *c, const char *path, const char *dest,
-                  const char *sha256);
+                  const char *sha256, int read);
 
 /* ---------------------------------------------------------------- */
 /* esxi.c, pure. */

@@ -309,6 +309,35 @@ TEST (partial_digest)
   free (part);
 }
 
+TEST (partial_errors_name_url)
+{
+  char *dest = tmp_path ("nodir/x.raw");
+  struct partial *p;
+  const char *e;
+  int complete;
+
+  h2k_clear_error ();
+  p = partial_open (dest, "http://h/x.raw", SIZE, "etag:\"1\"", &complete);
+  CHECK (p == NULL);
+  e = h2k_first_error ();
+  CHECK (e && strncmp (e, "http://h/x.raw: ", 16) == 0);
+  CHECK (e && strstr (e, "nodir/x.raw.part"));
+  partial_close (p);
+  free (dest);
+}
+
+TEST (plan_reads)
+{
+  CHECK (remote_plan_reads ("/t/a/x.vmdk", 1000));
+  CHECK (remote_plan_reads ("/t/x.vmdk", REMOTE_PLAN_DESCRIPTOR_MAX));
+  CHECK (!remote_plan_reads ("/t/x.vmdk", REMOTE_PLAN_DESCRIPTOR_MAX + 1));
+  CHECK (remote_plan_reads ("/t/x.ovf", 1 << 20));
+  CHECK (remote_plan_reads ("/t/X.VMX", 10));
+  CHECK (!remote_plan_reads ("/t/x.ovf", (uint64_t) REMOTE_PLAN_TEXT_MAX + 1));
+  CHECK (!remote_plan_reads ("/t/x.raw", 10));
+  CHECK (!remote_plan_reads ("/t/x.mf", 10));
+}
+
 int
 main (void)
 {
@@ -325,6 +354,8 @@ main (void)
   RUN (partial_resume);
   RUN (partial_identity_changed);
   RUN (partial_digest);
+  RUN (partial_errors_name_url);
+  RUN (plan_reads);
   h2k_remove_tree (tmpdir);
   free (tmpdir);
   remote_free ();
