@@ -496,7 +496,11 @@ check_response (struct job *j)
       http_error (x, r);
       return -1;
     }
-    if (r->code == 200 && r->length >= 0 && (uint64_t) r->length != x->size)
+    /* A retry reads the whole file again: it must be the same file. */
+    if ((r->code == 200 && r->length >= 0 && (uint64_t) r->length != x->size) ||
+        (x->etag[0] && r->etag[0] && strcmp (x->etag, r->etag) != 0) ||
+        (strncmp (x->validator, "date:", 5) == 0 && r->last_modified[0] &&
+         strcmp (x->validator + 5, r->last_modified) != 0))
       goto changed;
     return 0;
   }
@@ -618,8 +622,20 @@ job_finished (struct job *j, CURLcode c)
   }
   note_retry (x, c ? (j->errbuf[0] ? j->errbuf : curl_easy_strerror (c))
               : j->r.reason, j->off + j->got, backoff (j->tries));
+  if (j->whole && x->validator[0] == '\0') {
+    /* Zero blocks are skipped, not written: a new whole-file request
+     * over this attempt's bytes is only safe when it is the same file.
+     */
+    h2k_error ("%s: the transfer broke at byte %" PRIu64 " and the server "
+               "gives no ETag or Last-Modified (nor ranges) to prove that a "
+               "new request reads the same file: run the command again",
+               x->label, j->off + j->got);
+    return -1;
+  }
   if (j->whole) {
-    /* No Range: start again from 0 (the bytes are the same). */
+    /* No Range: start again from 0 (check_response compares the
+     * validator, so the bytes are the same).
+     */
     x->received -= j->got;
     j->got = 0;
   }

@@ -500,7 +500,13 @@ partial_open (const char *dest, const char *label, uint64_t size,
     h2k_debug ("%s: %m", p->ident);
   load_state (p);
   memcpy (p->written, p->done, n + 1);
-  if (open_part (p) == -1 || save_state (p) == -1 || syncer_start (p) == -1) {
+  /* The state is published before the part file is touched: starting
+   * afresh, a kill between truncating the part file and saving the state
+   * would otherwise leave the old state (same identity, chunks done)
+   * beside a part file of holes, and the next run would take the holes
+   * for downloaded data.
+   */
+  if (save_state (p) == -1 || open_part (p) == -1 || syncer_start (p) == -1) {
     partial_close (p);
     return NULL;
   }
