@@ -137,7 +137,8 @@ h2k_confine_path (const char *naming_file, const char *field,
 
   if (path)
     *path = NULL;
-  if (dir == NULL || (full = h2k_path_join (dir, named)) == NULL ||
+  /* Joined as qemu joins it: "L/../x" goes through the link L. */
+  if (dir == NULL || (full = h2k_path_join_raw (dir, named)) == NULL ||
       (fdir = h2k_dirname (full)) == NULL)
     return -1;
   if ((area = realpath (dir, NULL)) == NULL) {
@@ -407,13 +408,16 @@ has_protocol (const char *s)
   return s[strcspn (s, ":/")] == ':';
 }
 
-/* "C:\...", "C:/...", "\\server\...": written on a Windows host. */
+/* "C:\...", "C:/...": written on a Windows host; qemu takes "C:" for a
+ * protocol it does not know and opens nothing.  "\\server\..." is no
+ * such thing on Linux: qemu opens it as a relative name, and so it is
+ * confined like any other.
+ */
 static int
 is_windows_path (const char *s)
 {
-  return (((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) &&
-          s[1] == ':' && (s[2] == '\\' || s[2] == '/')) ||
-         (s[0] == '\\' && s[1] == '\\');
+  return ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) &&
+         s[1] == ':' && (s[2] == '\\' || s[2] == '/');
 }
 
 static int walk (const char *path, const char *format, const char *trusted,
@@ -437,7 +441,7 @@ follow_parent (const char *child, const char *field, const char *name,
                field, name);
     return -1;
   }
-  if (dir == NULL || (full = h2k_path_join (dir, name)) == NULL)
+  if (dir == NULL || (full = h2k_path_join_raw (dir, name)) == NULL)
     return -1;
   if (stat (full, &st) == -1 && errno == ENOENT) {
     h2k_debug ("%s: %s \"%s\" does not exist: not followed", child, field,
@@ -449,28 +453,170 @@ follow_parent (const char *child, const char *field, const char *name,
   return walk (p, format, NULL, depth + 1);
 }
 
+/* How qemu (vmdk_parent_open) finds a VMDK's parent: the first
+ * "parentFileNameHint" in the QEMU_VMDK_DESC_SIZE bytes at OFF (0 for a
+ * text descriptor, 0x200 for a sparse extent whatever its header says),
+ * read as a C string, anywhere (in a comment, in another key's value);
+ * the name starts 20 bytes past the match, whatever those bytes are, and
+ * ends at the next '"'.  *HINT gets that name, or NULL when qemu finds
+ * none (or an empty one).  A match qemu would fail on (no '"', too long)
+ * is refused.
+ */
+#define QEMU_VMDK_DESC_SIZE 10240
+#define QEMU_HINT_KEY "parentFileNameHint"
+
+static int
+qemu_parent_hint (int fd, const char *path, uint64_t off, char **hint)
+{
+  /* Zeros past the area: qemu's name may start just past its end. */
+  char buf[QEMU_VMDK_DESC_SIZE + sizeof QEMU_HINT_KEY + 8] = { 0 };
+  const char *m, *p, *e;
+
+  *hint = NULL;
+  if (read_at (fd, path, buf, QEMU_VMDK_DESC_SIZE, off) == -1)
+    return -1;
+  if ((m = strstr (buf, QEMU_HINT_KEY)) == NULL)
+    return 0;
+  p = m + sizeof QEMU_HINT_KEY + 1;
+  if ((e = strchr (p, '"')) == NULL || e - p > PATH_MAX - 1) {
+    h2k_error ("%s: parentFileNameHint: no name qemu could read (no closing "
+               "quote, or longer than %d bytes): refused", path, PATH_MAX - 1);
+    return -1;
+  }
+  if (e > p && (*hint = strndup (p, e - p)) == NULL) {
+    h2k_error ("%s: %m", path);
+    return -1;
+  }
+  return 0;
+}
+
+/* S (at most 256 bytes of it) with control characters as '?', for a
+ * one-line message.  Caller frees; NULL reported.
+ */
+static char *
+printable (const char *path, const char *s)
+{
+  char *r = strndup (s, 256);
+
+  if (r == NULL)
+    h2k_error ("%s: %m", path);
+  for (char *p = r; p && *p; ++p)
+    if ((unsigned char) *p < 0x20 || *p == 0x7f)
+      *p = '?';
+  return r;
+}
+
+/* qemu must find the parent our parser found (PARSED, NULL if none). */
+static int
+same_parent (const char *path, const char *qemu, const char *parsed)
+{
+  CLEANUP_FREE char *q = NULL, *d = NULL;
+
+  if (parsed && parsed[0] == '\0')
+    parsed = NULL;
+  if (qemu == NULL && parsed == NULL)
+    return 0;
+  if (qemu && parsed && strcmp (qemu, parsed) == 0)
+    return 0;
+  if ((qemu && (q = printable (path, qemu)) == NULL) ||
+      (parsed && (d = printable (path, parsed)) == NULL))
+    return -1;
+  if (parsed == NULL)
+    h2k_error ("%s: parentFileNameHint: qemu would read \"%s\" but the "
+               "descriptor names no parent: refused", path, q);
+  else if (qemu == NULL)
+    h2k_error ("%s: parentFileNameHint: qemu would read no parent but the "
+               "descriptor says \"%s\": refused", path, d);
+  else
+    h2k_error ("%s: parentFileNameHint: qemu would read \"%s\" but the "
+               "descriptor says \"%s\": refused", path, q, d);
+  return -1;
+}
+
+/* An extent qemu opens as a sparse file must not be one whose embedded
+ * descriptor qemu would open as a descriptor file (vmdk.h).
+ */
+static int
+check_sparse_extent (const char *desc, const char *name, const char *path)
+{
+  CLEANUP_CLOSE int fd = open_image (path);
+  unsigned char b[512];
+  struct h2k_vmdk_sparse_header h;
+
+  if (fd == -1 || read_at (fd, path, b, sizeof b, 0) == -1)
+    return -1;
+  if (memcmp (b, H2K_VMDK_SPARSE_MAGIC, 4) != 0)
+    return 0;
+  if (h2k_vmdk_parse_sparse_header (b, sizeof b, path, &h) == -1)
+    return -1;
+  if (h2k_vmdk_sparse_is_descriptor (&h)) {
+    h2k_error ("%s: extent \"%s\": a sparse header of capacity 0 with an "
+               "embedded descriptor (qemu would open the extents that "
+               "descriptor names): refused", desc, name);
+    return -1;
+  }
+  return 0;
+}
+
+int
+h2k_confine_extent (const char *naming_file, const char *named)
+{
+  CLEANUP_FREE char *p = NULL;
+
+  if (h2k_confine_path (naming_file, "extent", named, &p) == -1)
+    return -1;
+  return check_sparse_extent (naming_file, named, p);
+}
+
+static int
+walk_extents (const char *path, const struct h2k_vmdk_descriptor *d)
+{
+  for (size_t i = 0; !d->embedded && i < d->nr_extents; ++i)
+    if (d->extents[i].file &&
+        h2k_confine_extent (path, d->extents[i].file) == -1)
+      return -1;
+  return 0;
+}
+
 static int
 walk_vmdk (const char *path, unsigned depth)
 {
   CLEANUP_VMDK_DESCRIPTOR struct h2k_vmdk_descriptor d = { 0 };
   CLEANUP_CLOSE int fd = open_image (path);
+  CLEANUP_FREE char *hint = NULL;
   unsigned char magic[4];
+  int cowd, sparse;
 
   if (fd == -1 || read_at (fd, path, magic, sizeof magic, 0) == -1)
     return -1;
-  /* An ESX delta extent opened by itself: qemu reads nothing else. */
-  if (memcmp (magic, "COWD", 4) == 0)
-    return 0;
-  if (h2k_vmdk_read_descriptor (path, &d) == -1)
+  cowd = memcmp (magic, "COWD", 4) == 0;
+  sparse = cowd || memcmp (magic, "KDMV", 4) == 0;
+  if (qemu_parent_hint (fd, path, sparse ? 0x200 : 0, &hint) == -1)
     return -1;
-  for (size_t i = 0; !d.embedded && i < d.nr_extents; ++i)
-    if (d.extents[i].file &&
-        h2k_confine_path (path, "extent", d.extents[i].file, NULL) == -1)
-      return -1;
-  if (d.parent_hint == NULL)
+  /* An ESX delta extent opened by itself: qemu reads no descriptor (but
+   * looks for a parent all the same).
+   */
+  if (!cowd && (h2k_vmdk_read_descriptor (path, &d) == -1 ||
+                walk_extents (path, &d) == -1))
+    return -1;
+  if (same_parent (path, hint, d.parent_hint) == -1)
+    return -1;
+  if (hint == NULL)
     return 0;
-  return follow_parent (path, "parentFileNameHint", d.parent_hint, "vmdk",
-                        depth);
+  return follow_parent (path, "parentFileNameHint", hint, "vmdk", depth);
+}
+
+/* NAME against the current directory, as written (h2k_path_join_raw). */
+static char *
+cwd_join (const char *name)
+{
+  CLEANUP_FREE char *cwd = NULL;
+
+  if (name[0] != '/' && (cwd = getcwd (NULL, 0)) == NULL) {
+    h2k_error ("getcwd: %m");
+    return NULL;
+  }
+  return h2k_path_join_raw (cwd ? cwd : "/", name);
 }
 
 /* qemu opens a relative data file name against its current directory. */
@@ -484,7 +630,7 @@ check_data_file (const char *path, const char *name)
                name);
     return -1;
   }
-  if ((abs = h2k_absolute_path (name)) == NULL)
+  if ((abs = cwd_join (name)) == NULL)
     return -1;
   return h2k_confine_path (path, "data-file", abs, NULL);
 }

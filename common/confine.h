@@ -45,13 +45,21 @@ void h2k_confine_reset (void);
 
 /* Check the file NAMED, written in the metadata field FIELD of the image
  * NAMING_FILE (an absolute path): relative names are taken against
- * NAMING_FILE's directory.  On success *PATH (if PATH is not NULL) gets
- * the path as it will be opened (joined, symbolic links not resolved),
- * which the caller frees.  Returns 0, or -1 reported as one line:
+ * NAMING_FILE's directory, joined as qemu joins them (h2k_path_join_raw:
+ * "L/../x" goes through the link L).  On success *PATH (if PATH is not
+ * NULL) gets the path as it will be opened (that join, symbolic links
+ * not resolved), which the caller frees.  Returns 0, or -1 reported as one line:
  *   "NAMING_FILE: FIELD \"NAMED\": why".
  */
 int h2k_confine_path (const char *naming_file, const char *field,
                       const char *named, char **path);
+
+/* h2k_confine_path for the extent NAMED of the VMDK descriptor
+ * NAMING_FILE; then, if that extent is a sparse one, it must not be one
+ * qemu reads as a descriptor in turn (capacity 0 and an embedded
+ * descriptor, vmdk.h).  Returns 0, or -1 reported.
+ */
+int h2k_confine_extent (const char *naming_file, const char *named);
 
 /* Walk every file the image PATH in FORMAT (ours: "vmdk", "qcow2", ...;
  * NULL: what its magic says, as qemu would probe it) names, as qemu opens
@@ -60,8 +68,13 @@ int h2k_confine_path (const char *naming_file, const char *field,
  * running qemu, never opening a FIFO).  Each must pass h2k_confine_path.
  * A parent that does not exist is not followed (qemu cannot open it;
  * h2k-flatten finds such parents beside the child, confined too), nor is
- * a Windows path.  A backing file named by a protocol ("nbd:", "json:")
- * is refused.  VHD and VHDX parents are not followed: qemu never opens
+ * a Windows drive path ("C:\..."; "\\h\..." is a relative name on
+ * Linux, confined as any).  A backing file named by a protocol ("nbd:",
+ * "json:") is refused.  A VMDK's parent is the one qemu finds (the first
+ * "parentFileNameHint" in the raw descriptor area, comments included);
+ * one that differs from the parsed descriptor's is refused, and so is a
+ * sparse file of capacity 0 with an embedded descriptor (qemu would open
+ * that descriptor's extents), as the file or as an extent.  VHD and VHDX parents are not followed: qemu never opens
  * them (h2k-flatten confines them itself).
  *
  * TRUSTED, if not NULL, is one backing file that PATH (a qcow2) may name

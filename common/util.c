@@ -79,6 +79,22 @@ h2k_path_join (const char *dir, const char *name)
 }
 
 char *
+h2k_path_join_raw (const char *dir, const char *name)
+{
+  size_t n = strlen (dir);
+  char *r;
+
+  if (name[0] == '/')
+    r = strdup (name);
+  else if (asprintf (&r, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/",
+                     name) == -1)
+    r = NULL;
+  if (r == NULL)
+    h2k_error ("%s: %m", name);
+  return r;
+}
+
+char *
 h2k_absolute_path (const char *path)
 {
   CLEANUP_FREE char *cwd = NULL;

@@ -25,6 +25,16 @@ char *h2k_absolute_path (const char *path);
  */
 char *h2k_path_join (const char *dir, const char *name);
 
+/* DIR "/" NAME (one slash between), unless NAME is absolute, exactly as
+ * written: no "." or
+ * ".." removed, as qemu joins a backing or extent name to its image's
+ * directory (the kernel then resolves "L/.." through the link L, which
+ * a lexical normalisation would skip).  Use it for a path that is
+ * checked and then opened; h2k_path_join for one recorded.  Caller
+ * frees; NULL reported.
+ */
+char *h2k_path_join_raw (const char *dir, const char *name);
+
 /* The directory part of PATH ("." if none).  Caller frees; NULL reported. */
 char *h2k_dirname (const char *path);
 

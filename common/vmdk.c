@@ -473,6 +473,12 @@ h2k_vmdk_parse_sparse_header (const void *buf, size_t len, const char *name,
   return 0;
 }
 
+int
+h2k_vmdk_sparse_is_descriptor (const struct h2k_vmdk_sparse_header *h)
+{
+  return h->capacity == 0 && h->desc_offset != 0;
+}
+
 static int
 read_embedded (int fd, const char *path, const unsigned char *hdrbuf,
                off_t file_size, struct h2k_vmdk_descriptor *d)
@@ -484,6 +490,12 @@ read_embedded (int fd, const char *path, const unsigned char *hdrbuf,
 
   if (h2k_vmdk_parse_sparse_header (hdrbuf, 512, path, &h) == -1)
     return -1;
+  if (h2k_vmdk_sparse_is_descriptor (&h)) {
+    h2k_error ("%s: sparse header: capacity 0 with an embedded descriptor "
+               "(qemu would open the extents that descriptor names instead "
+               "of this file): refused", path);
+    return -1;
+  }
   if (h.desc_offset == 0) {
     h2k_error ("%s: a sparse extent without an embedded descriptor: open the "
                "text descriptor that names it", path);

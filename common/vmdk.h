@@ -87,11 +87,20 @@ int h2k_vmdk_parse_sparse_header (const void *buf, size_t len,
                                   const char *name,
                                   struct h2k_vmdk_sparse_header *h);
 
+/* Does the sparse header H make qemu read its embedded descriptor as a
+ * whole descriptor file (capacity 0 and a descriptorOffset), opening the
+ * extents it names instead of the file itself?  h2k refuses such a
+ * file: h2k_vmdk_read_descriptor reports it, and the confinement walk
+ * checks every sparse extent for it.
+ */
+int h2k_vmdk_sparse_is_descriptor (const struct h2k_vmdk_sparse_header *h);
+
 /* Read and parse the descriptor of the VMDK file PATH: the embedded one
  * if PATH starts with a sparse header, otherwise PATH as a text
  * descriptor.  A file that is neither (an ESX "COWD" delta extent, a
- * binary file, one larger than H2K_VMDK_MAX_DESCRIPTOR) is an error
- * naming it.  *D as for h2k_vmdk_parse_descriptor.
+ * binary file, one larger than H2K_VMDK_MAX_DESCRIPTOR), or a sparse
+ * extent of capacity 0 with an embedded descriptor
+ * (h2k_vmdk_sparse_is_descriptor), is an error naming it.  *D as for h2k_vmdk_parse_descriptor.
  */
 int h2k_vmdk_read_descriptor (const char *path, struct h2k_vmdk_descriptor *d);
 

@@ -299,3 +299,137 @@ EOF
         [[ "$output" == *"--allow-devices"* ]]
     done
 }
+
+# A host file holding a marker; qemu_reads IMAGE FORMAT checks that qemu
+# itself, left alone, would copy it into its output (so the refusals below
+# guard a real hole).
+marker_file ()
+{
+    { printf 'H2K-HOST-SECRET-MARKER\n'; head -c 1048552 /dev/zero; } >outside/secret.txt
+    txt="$PWD/outside/secret.txt"
+}
+
+qemu_reads ()
+{
+    qemu-img convert -f "$2" -O raw "$1" probe.raw 2>/dev/null || return 1
+    grep -q H2K-HOST-SECRET-MARKER probe.raw
+    local r=$?
+    rm -f probe.raw
+    return $r
+}
+
+# kdmv_vmdk FILE TEXT: a sparse header (version 1, capacity 0,
+# descriptorOffset 1, descriptorSize 20) and TEXT as its descriptor.
+kdmv_vmdk ()
+{
+    printf 'KDMV\001\000\000\000\000\000\000\000' >"$1"
+    printf '\000\000\000\000\000\000\000\000' >>"$1"      # capacity 0
+    printf '\000\000\000\000\000\000\000\000' >>"$1"      # grain size
+    printf '\001\000\000\000\000\000\000\000' >>"$1"      # descriptor at 1
+    printf '\024\000\000\000\000\000\000\000' >>"$1"      # 20 sectors
+    truncate -s 512 "$1"
+    printf '%s\n' "$2" >>"$1"
+    truncate -s $((21 * 512)) "$1"
+}
+
+@test "confine: a capacity-0 sparse VMDK whose embedded descriptor names a host file" {
+    marker_file
+    kdmv_vmdk pkg/b.vmdk "# Disk DescriptorFile
+version=1
+CID=12345678
+parentCID=ffffffff
+createType=\"monolithicFlat\"
+RW 2048 FLAT \"$txt\" 0"
+    qemu_reads pkg/b.vmdk vmdk || skip "qemu-img does not read such a file"
+    run_tool h2k-fetch --workdir w pkg/b.vmdk
+    refused "$PWD/pkg/b.vmdk: sparse header: capacity 0 with an embedded descriptor" "refused"
+    manifest "$PWD/pkg/b.vmdk" vmdk >m.json
+    run_tool_in m.json h2k-flatten
+    refused "$PWD/pkg/b.vmdk: sparse header: capacity 0 with an embedded descriptor"
+    run_tool_in m.json h2k-convert --output-dir "$PWD/out"
+    refused "$PWD/pkg/b.vmdk: sparse header: capacity 0"
+    [ ! -e out ] || [ -z "$(ls -A out)" ]
+    # The same file as the SPARSE extent of a text descriptor.
+    cat >pkg/t.vmdk <<EOT
+# Disk DescriptorFile
+version=1
+CID=12345678
+parentCID=ffffffff
+createType="twoGbMaxExtentSparse"
+RW 2048 SPARSE "b.vmdk"
+EOT
+    qemu_reads pkg/t.vmdk vmdk || skip "qemu-img does not read such an extent"
+    run_tool h2k-fetch --workdir w pkg/t.vmdk
+    refused "$PWD/pkg/t.vmdk: extent \"b.vmdk\": a sparse header of capacity 0 with an embedded descriptor"
+    manifest "$PWD/pkg/t.vmdk" vmdk >m2.json
+    run_tool_in m2.json h2k-flatten
+    refused "$PWD/pkg/t.vmdk: extent \"b.vmdk\": a sparse header of capacity 0"
+}
+
+@test "confine: a parentFileNameHint qemu finds where our parser does not look" {
+    marker_file
+    flat_vmdk outside/victim.vmdk secret.txt
+    head -c 4096 /dev/zero >pkg/d-flat.vmdk
+    flat_vmdk pkg/d.vmdk d-flat.vmdk
+    sed -i "1a # parentFileNameHint=\"$PWD/outside/victim.vmdk\"" pkg/d.vmdk
+    qemu-img info pkg/d.vmdk | grep -q "backing file: $PWD/outside/victim.vmdk" ||
+        skip "qemu-img does not read a hint in a comment"
+    run_tool h2k-fetch --workdir w pkg/d.vmdk
+    refused "$PWD/pkg/d.vmdk: parentFileNameHint: qemu would read \"$PWD/outside/victim.vmdk\" but the descriptor names no parent: refused"
+    run_tool h2k-flatten <<<"$(manifest "$PWD/pkg/d.vmdk" vmdk)"
+    refused "$PWD/pkg/d.vmdk: parentFileNameHint: qemu would read \"$PWD/outside/victim.vmdk\""
+    # Inside another key's value, before the real hint.
+    cp pkg/d-flat.vmdk pkg/p-flat.vmdk
+    flat_vmdk pkg/parent.vmdk p-flat.vmdk
+    flat_vmdk pkg/c.vmdk d-flat.vmdk parent.vmdk
+    sed -i "2a ddb.comment = \"parentFileNameHint=@$PWD/outside/victim.vmdk\"" pkg/c.vmdk
+    qemu-img info pkg/c.vmdk | grep -q "backing file: $PWD/outside/victim.vmdk"
+    run_tool h2k-fetch --workdir w pkg/c.vmdk
+    refused "$PWD/pkg/c.vmdk: parentFileNameHint: qemu would read \"$PWD/outside/victim.vmdk\" but the descriptor says \"parent.vmdk\": refused"
+    # Written the way qemu reads it, the real hint is fine.
+    flat_vmdk pkg/c2.vmdk d-flat.vmdk parent.vmdk
+    run_tool h2k-fetch --workdir w pkg/c2.vmdk
+    assert_status 0
+}
+
+@test "confine: .. after a symbolic link is resolved through the link, as qemu does" {
+    marker_file
+    ln -s / pkg/L
+    qemu-img create -q -f qcow2 -u -b "L/..$txt" -F raw pkg/c.qcow2 1M
+    qemu_reads pkg/c.qcow2 qcow2 || skip "qemu-img does not follow L/.."
+    run_tool h2k-fetch --workdir w pkg/c.qcow2
+    refused "$PWD/pkg/c.qcow2: backing file \"L/..$txt\" resolves to $txt, outside $PWD/pkg: refused"
+    manifest "$PWD/pkg/c.qcow2" qcow2 >m.json
+    run_tool_in m.json h2k-flatten
+    refused "$PWD/pkg/c.qcow2: backing file \"L/..$txt\" resolves to $txt, outside"
+    run_tool_in m.json h2k-convert --output-dir "$PWD/out"
+    refused "$PWD/pkg/c.qcow2: backing file \"L/..$txt\" resolves to $txt, outside"
+    [ ! -e out ] || [ -z "$(ls -A out)" ]
+    # The same in a VMDK extent.
+    flat_vmdk pkg/d.vmdk "L/..$txt"
+    run_tool h2k-fetch --workdir w pkg/d.vmdk
+    refused "$PWD/pkg/d.vmdk: extent \"L/..$txt\" resolves to $txt, outside $PWD/pkg: refused"
+    run_tool h2k-flatten <<<"$(manifest "$PWD/pkg/d.vmdk" vmdk)"
+    refused "$PWD/pkg/d.vmdk: extent \"L/..$txt\" resolves to $txt, outside"
+}
+
+@test "confine: a name starting with two backslashes is a relative name on Linux" {
+    marker_file
+    ln -s / 'pkg/\\h'
+    qemu-img create -q -f qcow2 -u -b "\\\\h$txt" -F raw pkg/c.qcow2 1M
+    qemu_reads pkg/c.qcow2 qcow2 || skip "qemu-img does not follow \\\\h"
+    run_tool h2k-fetch --workdir w pkg/c.qcow2
+    refused "$PWD/pkg/c.qcow2: backing file \"\\\\h$txt\" resolves to $txt, outside $PWD/pkg: refused"
+    manifest "$PWD/pkg/c.qcow2" qcow2 >m.json
+    run_tool_in m.json h2k-flatten
+    refused "$PWD/pkg/c.qcow2: backing file \"\\\\h$txt\" resolves to $txt, outside"
+    run_tool_in m.json h2k-validate
+    refused "$PWD/pkg/c.qcow2: backing file \"\\\\h$txt\" resolves to"
+    # A drive letter is still a name qemu cannot open: not followed.
+    head -c 4096 /dev/zero >pkg/d-flat.vmdk
+    cp pkg/d-flat.vmdk pkg/base-flat.vmdk
+    flat_vmdk pkg/base.vmdk base-flat.vmdk
+    flat_vmdk pkg/w.vmdk d-flat.vmdk 'C:\VMs\base.vmdk'
+    run_tool h2k-fetch --workdir w pkg/w.vmdk
+    assert_status 0
+}

@@ -113,7 +113,7 @@ vmdk_extents (const char *desc, char ***extents)
 
     if (e == NULL)              /* ZERO */
       continue;
-    if (h2k_confine_path (desc, "extent", e, NULL) == -1)
+    if (h2k_confine_extent (desc, e) == -1)
       return -1;
     if (((*extents)[n++] = strdup (e)) == NULL) {
       h2k_error ("%s: %m", desc);

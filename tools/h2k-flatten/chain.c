@@ -66,7 +66,7 @@ as_written (const char *dir, char *name)
       *p = '/';
   while (n[0] == '.' && n[1] == '/')
     n += 2;
-  p = h2k_path_join (dir, n);
+  p = h2k_path_join_raw (dir, n);    /* as qemu joins it (util.h) */
   if (p == NULL || exists (p))
     return p;
   free (p);
@@ -122,6 +122,16 @@ try_parent (const char *child, const char *hint, const char *field,
     if (name == NULL)
       h2k_error ("%s: %m", child);
     return NULL;
+  }
+  /* qemu on Linux opens "\\h\x" as a name relative to the child's
+   * directory: if that exists, it is the parent.
+   */
+  if (hint[0] == '\\' && hint[1] == '\\') {
+    if ((p = h2k_path_join_raw (dir, hint)) == NULL)
+      return NULL;
+    if (exists (p))
+      return confined (child, field, hint, p);
+    free (p);
   }
   errno = ENOENT;
   p = is_foreign_absolute (hint) ? NULL : as_written (dir, name);

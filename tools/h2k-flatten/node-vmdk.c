@@ -34,14 +34,14 @@ check_extents (const struct node *n, const struct h2k_vmdk_descriptor *d)
     }
     if (e->file == NULL || d->embedded)
       continue;
-    p = h2k_path_join (dir, e->file);
+    p = h2k_path_join_raw (dir, e->file);
     if (p == NULL)
       return -1;
     if (access (p, R_OK) == -1) {
       h2k_error ("%s: extent %zu: %s: %m", n->path, i, p);
       return -1;
     }
-    if (h2k_confine_path (n->path, "extent", e->file, NULL) == -1)
+    if (h2k_confine_extent (n->path, e->file) == -1)
       return -1;
   }
   return 0;

@@ -392,6 +392,126 @@ TEST (vmdk)
   h2k_clear_error ();
 }
 
+/* A sparse header (MAGIC "KDMV" or "COWD", CAPACITY sectors, the
+ * descriptor TEXT at sector SECTOR for 20 sectors), and AT512 (or NULL)
+ * at byte 512.
+ */
+static void
+make_sparse (const char *name, const char *magic, uint64_t capacity,
+             unsigned sector, const char *text, const char *at512)
+{
+  static unsigned char b[24 * 512];
+
+  memset (b, 0, sizeof b);
+  memcpy (b, magic, 4);
+  b[4] = 1;                                     /* version */
+  for (int i = 0; i < 8; ++i)
+    b[12 + i] = capacity >> (8 * i);
+  b[28] = sector;                               /* descriptorOffset */
+  b[36] = 20;                                   /* descriptorSize */
+  memcpy (b + sector * 512, text, strlen (text));
+  if (at512)
+    memcpy (b + 512, at512, strlen (at512));
+  make_file (name, b, sizeof b);
+}
+
+/* What qemu itself reads, where our parser reads otherwise. */
+TEST (qemu_view)
+{
+  CLEANUP_FREE char *host = at ("outside/secret"), *text = NULL;
+  CLEANUP_FREE char *hint = NULL, *back = NULL, *dotdot = NULL;
+
+  /* Capacity 0 and an embedded descriptor: qemu opens its extents. */
+  if (asprintf (&text, "# Disk DescriptorFile\nversion=1\nCID=12345678\n"
+                "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+                "RW 8 FLAT \"%s\" 0\n", host) == -1)
+    abort ();
+  make_sparse ("pkg/cap0.vmdk", "KDMV", 0, 1, text, NULL);
+  CHECK (image ("pkg/cap0.vmdk", NULL, NULL) == -1);
+  CHECK (error_has ("cap0.vmdk: sparse header: capacity 0 with an embedded "
+                    "descriptor"));
+  make_sparse ("pkg/cap8.vmdk", "KDMV", 8, 1, text, NULL);
+  CHECK (image ("pkg/cap8.vmdk", NULL, NULL) == 0);
+  make_text ("pkg/sp.vmdk",
+             "# Disk DescriptorFile\nversion=1\nCID=12345678\n"
+             "parentCID=ffffffff\ncreateType=\"twoGbMaxExtentSparse\"\n"
+             "RW 8 SPARSE \"cap0.vmdk\"\n");
+  CHECK (image ("pkg/sp.vmdk", "vmdk", NULL) == -1);
+  CHECK (error_has ("sp.vmdk: extent \"cap0.vmdk\": a sparse header of "
+                    "capacity 0"));
+  /* parentFileNameHint in a comment, in a value, past the descriptor. */
+  make_text ("pkg/comment.vmdk",
+             "# Disk DescriptorFile\n"
+             "# parentFileNameHint=\"../outside/secret\"\n"
+             "version=1\nCID=12345678\n"
+             "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+             "RW 8 FLAT \"x-flat.vmdk\" 0\n");
+  CHECK (image ("pkg/comment.vmdk", "vmdk", NULL) == -1);
+  CHECK (error_has ("comment.vmdk: parentFileNameHint: qemu would read "
+                    "\"../outside/secret\" but the descriptor names no "
+                    "parent: refused"));
+  make_text ("pkg/value.vmdk",
+             "# Disk DescriptorFile\nversion=1\n"
+             "ddb.comment = \"parentFileNameHint=@evil.vmdk\"\n"
+             "CID=12345678\nparentCID=12345678\n"
+             "createType=\"monolithicFlat\"\n"
+             "parentFileNameHint=\"ok.vmdk\"\n"
+             "RW 8 FLAT \"x-flat.vmdk\" 0\n");
+  CHECK (image ("pkg/value.vmdk", "vmdk", NULL) == -1);
+  CHECK (error_has ("value.vmdk: parentFileNameHint: qemu would read "
+                    "\"evil.vmdk\" but the descriptor says \"ok.vmdk\""));
+  make_text ("pkg/noquote.vmdk",
+             "# Disk DescriptorFile\nversion=1\n"
+             "CID=12345678\nparentCID=ffffffff\n"
+             "createType=\"monolithicFlat\"\nRW 8 FLAT \"x-flat.vmdk\" 0\n"
+             "# parentFileNameHint\n");
+  CHECK (image ("pkg/noquote.vmdk", "vmdk", NULL) == -1);
+  CHECK (error_has ("noquote.vmdk: parentFileNameHint: no name qemu could "
+                    "read"));
+  /* qemu's name runs to the next quote, over lines: one line here. */
+  make_text ("pkg/lines.vmdk",
+             "# Disk DescriptorFile\n# parentFileNameHint=\"x\nversion=1\n"
+             "CID=12345678\nparentCID=ffffffff\n"
+             "createType=\"monolithicFlat\"\nRW 8 FLAT \"x-flat.vmdk\" 0\n");
+  CHECK (image ("pkg/lines.vmdk", "vmdk", NULL) == -1);
+  CHECK (error_has ("lines.vmdk: parentFileNameHint: qemu would read "
+                    "\"x?version=1?CID=12345678?parentCID=ffffffff?"
+                    "createType=\" but"));
+  /* A sparse extent: qemu reads from 0x200 whatever descriptorOffset. */
+  if (asprintf (&hint, "parentFileNameHint=\"%s\"", host) == -1)
+    abort ();
+  make_sparse ("pkg/sector2.vmdk", "KDMV", 8, 2,
+               "# Disk DescriptorFile\nversion=1\nCID=12345678\n"
+               "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+               "RW 8 SPARSE \"sector2.vmdk\"\n", hint);
+  CHECK (image ("pkg/sector2.vmdk", NULL, NULL) == -1);
+  CHECK (error_has ("sector2.vmdk: parentFileNameHint: qemu would read \""));
+  make_sparse ("pkg/sector1.vmdk", "KDMV", 8, 1,
+               "# Disk DescriptorFile\nversion=1\nCID=12345678\n"
+               "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+               "RW 8 SPARSE \"sector1.vmdk\"\n", NULL);
+  CHECK (image ("pkg/sector1.vmdk", NULL, NULL) == 0);
+  make_sparse ("pkg/cowd.vmdk", "COWD", 8, 1, hint, NULL);
+  CHECK (image ("pkg/cowd.vmdk", "vmdk", NULL) == -1);
+  CHECK (error_has ("cowd.vmdk: parentFileNameHint: qemu would read"));
+  /* ".." after a link goes through the link; "\\h" is a relative name. */
+  make_link ("/", "pkg/L");
+  if (asprintf (&dotdot, "L/..%s", host) == -1)
+    abort ();
+  make_qcow2 ("pkg/dotdot.qcow2", dotdot, "raw", NULL);
+  CHECK (image ("pkg/dotdot.qcow2", "qcow2", NULL) == -1);
+  CHECK (error_has ("dotdot.qcow2: backing file \"L/.."));
+  make_link ("/", "pkg/\\\\h");
+  if (asprintf (&back, "\\\\h%s", host) == -1)
+    abort ();
+  make_qcow2 ("pkg/unc.qcow2", back, "raw", NULL);
+  CHECK (image ("pkg/unc.qcow2", "qcow2", NULL) == -1);
+  CHECK (error_has ("unc.qcow2: backing file \"\\\\h"));
+  make_qcow2 ("pkg/drive.qcow2", "C:\\VMs\\base.qcow2", NULL, NULL);
+  CHECK (image ("pkg/drive.qcow2", "qcow2", NULL) == 0);
+  h2k_clear_error ();
+}
+
 int
 main (void)
 {
@@ -428,6 +548,7 @@ main (void)
   RUN (allow_dir);
   RUN (qcow2);
   RUN (vmdk);
+  RUN (qemu_view);
   r = test_done ();
   h2k_confine_reset ();
   h2k_remove_tree (top);

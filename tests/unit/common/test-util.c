@@ -224,6 +224,22 @@ TEST (paths)
   CHECK (!h2k_ends_with_ci ("k", ".vmdk"));
 }
 
+/* The raw join keeps the name as written, as qemu does. */
+TEST (paths_raw)
+{
+  CLEANUP_FREE char *a = h2k_path_join_raw ("/srv/in", "L/../etc/x");
+  CLEANUP_FREE char *b = h2k_path_join_raw ("/srv/in/", "./a//b");
+  CLEANUP_FREE char *c = h2k_path_join_raw ("/", "x.vmdk");
+  CLEANUP_FREE char *d = h2k_path_join_raw ("/srv/in", "/abs/../y");
+  CLEANUP_FREE char *e = h2k_path_join_raw ("/srv/in", "\\\\h/x");
+
+  CHECK_STR (a, "/srv/in/L/../etc/x");
+  CHECK_STR (b, "/srv/in/./a//b");
+  CHECK_STR (c, "/x.vmdk");
+  CHECK_STR (d, "/abs/../y");
+  CHECK_STR (e, "/srv/in/\\\\h/x");
+}
+
 /* Lexical normalisation, in place and through join/absolute_path. */
 static void
 check_norm (const char *in, const char *want)
@@ -291,5 +307,6 @@ main (void)
   RUN (sizes);
   RUN (paths);
   RUN (paths_normalized);
+  RUN (paths_raw);
   return test_done ();
 }
