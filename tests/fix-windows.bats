@@ -81,6 +81,7 @@ readback ()
     one_line_error "c.yaml:2: fix-windows.storage" "ahci"
 }
 
+# bats test_tags=guests
 @test "fix-windows: refusals before any launch, one line, nothing on stdout" {
     inspected win7
     run_tool_in "$(edited '.guest.windows.hibernation.hibernated = true')" \
@@ -103,6 +104,7 @@ readback ()
     one_line_error "$BATS_TEST_TMPDIR" "viostor"
 }
 
+# bats test_tags=guests
 @test "fix-windows: the hibernated image is refused, its overlay untouched" {
     inspected win10-hiber
     local sum
@@ -115,6 +117,7 @@ readback ()
 
 # ---------------------------------------------------------------- win7
 
+# bats test_tags=guests
 @test "win7: applied from the ISO: plan, changes, every value recorded" {
     inspected win7
     run_tool_in "$d/inspected.json" h2k-fix-windows --virtio-win "$vw/virtio-win.iso"
@@ -147,6 +150,7 @@ readback ()
     [ "$(jq -r '.stages[-1].status' <<<"$output")" = ok ]
 }
 
+# bats test_tags=guests
 @test "win7: read back: hives, driver, staged packages, first boot, BCD backup" {
     inspected win7
     [ -f "$d/fixed.json" ] || skip "the previous test did not run"
@@ -206,6 +210,7 @@ readback ()
         "$(ls "$vw/tree/viostor/w7/x86" | grep -vc '\.pdb$')" ]
 }
 
+# bats test_tags=guests
 @test "win7: a second run plans nothing and changes nothing" {
     inspected win7
     [ -f "$d/fixed.json" ] || skip "the first win7 test did not run"
@@ -218,6 +223,7 @@ readback ()
 
 # ---------------------------------------------------------------- win10
 
+# bats test_tags=guests
 @test "win10: DriverDatabase binding, first-boot cleanup, network by MAC" {
     inspected win10
     local mac
@@ -263,6 +269,7 @@ readback ()
     grep -qiF "Interfaces\\$(fact nic_guid)" "$steps/40-network.cmd"
 }
 
+# bats test_tags=guests
 @test "win10: two-phase: SATA first, no offline binding, phases recorded" {
     inspected win10
     local sum
@@ -282,6 +289,7 @@ readback ()
 
 # ---------------------------------------------------------------- win11
 
+# bats test_tags=guests
 @test "win11 (UEFI, no fallback loader): bootx64.efi made from bootmgfw.efi" {
     inspected win11
     [ "$(jq -r '.guest.windows.boot.efi_fallback' "$d/inspected.json")" = false ]

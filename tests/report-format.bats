@@ -108,6 +108,7 @@ squeeze () { tr -s ' ' <<<"$output"; }
     [[ "$stderr" == *"/guest: missing: run h2k-inspect first"* ]]
 }
 
+# bats test_tags=guests
 @test "report format: the phony RHEL 9 guest's inventory and plan" {
     requires_image rhel9
     # shellcheck disable=SC1091
