@@ -62,7 +62,7 @@ else
     want_images="virtio-win-fake vcsim"
 fi
 echo "# building the test images first: $want_images"
-make -s -k -C "$top/tests/images" $want_images >"$log.images" 2>&1 ||
+make -s -k -j"$(nproc)" -C "$top/tests/images" $want_images >"$log.images" 2>&1 ||
     { tail -n 5 "$log.images"; echo "# some images failed to build: their tests will say why"; }
 rm -f "$log.images"
 phase images
