@@ -1,4 +1,6 @@
-/* h2k-fix-linux: --format table (report.c) on hand-written manifests. */
+/* The fixers' --format table (common/change-report.c) on hand-written
+ * manifests: every action of h2k-fix-linux, then of h2k-fix-windows.
+ */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +11,7 @@
 #include "test.h"
 #include "cleanup.h"
 #include "manifest.h"
-#include "../../../tools/h2k-fix-linux/fix.h"
+#include "change.h"
 
 /* The first item was planned by an earlier run: it must not be shown. */
 static const char manifest[] =
@@ -81,13 +83,13 @@ static const char expected[] =
 
 /* Render M with REP into a new string. */
 static char *
-render (json_object *m, const struct fix_report *rep, int *r)
+render (json_object *m, const struct h2k_plan_report *rep, int *r)
 {
   char *buf = NULL;
   size_t len = 0;
   FILE *fp = open_memstream (&buf, &len);
 
-  *r = fix_render_plan (fp, m, rep);
+  *r = h2k_render_plan (fp, m, rep);
   fclose (fp);
   return buf;
 }
@@ -95,7 +97,7 @@ render (json_object *m, const struct fix_report *rep, int *r)
 TEST (plan_of_this_run)
 {
   CLEANUP_JSON json_object *m = h2k_manifest_parse (manifest, strlen (manifest), "t");
-  struct fix_report rep = { .first = 1, .dry_run = 1 };
+  struct h2k_plan_report rep = { .first = 1, .dry_run = 1 };
   CLEANUP_FREE char *out = NULL;
   int r = -1;
 
@@ -108,7 +110,7 @@ TEST (plan_of_this_run)
 TEST (nothing_planned)
 {
   CLEANUP_JSON json_object *m = h2k_manifest_parse (manifest, strlen (manifest), "t");
-  struct fix_report rep = { .first = 7, .dry_run = 0 };
+  struct h2k_plan_report rep = { .first = 7, .dry_run = 0 };
   CLEANUP_FREE char *out = NULL;
   int r = -1;
 
@@ -122,7 +124,7 @@ TEST (no_plan_at_all)
   static const char bare[] =
     "{\"h2k_manifest_version\":1, \"vm\":{\"name\":\"x\"}, \"disks\":[], \"stages\":[]}";
   CLEANUP_JSON json_object *m = h2k_manifest_parse (bare, strlen (bare), "t");
-  struct fix_report rep = { .first = 0, .dry_run = 1 };
+  struct h2k_plan_report rep = { .first = 0, .dry_run = 1 };
   CLEANUP_FREE char *out = NULL;
   int r = -1;
 
@@ -135,7 +137,7 @@ TEST (no_plan_at_all)
 TEST (one_change)
 {
   CLEANUP_JSON json_object *m = h2k_manifest_parse (manifest, strlen (manifest), "t");
-  struct fix_report rep = { .first = 6, .dry_run = 0 };
+  struct h2k_plan_report rep = { .first = 6, .dry_run = 0 };
   CLEANUP_FREE char *out = NULL;
   int r = -1;
 
