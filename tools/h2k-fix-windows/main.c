@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fixwin.h"
+#include "fix-windows.h"
 
 enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_VIRTIO_WIN, OPT_STORAGE, OPT_STRATEGY };
 
