@@ -81,6 +81,104 @@ static const char expected[] =
   "     files   -\n"
   "     fstrim  / /boot\n";
 
+/* Every action of h2k-fix-windows, and one the renderer does not know. */
+static const char windows[] =
+  "{\"h2k_manifest_version\":1, \"vm\":{\"name\":\"win10\"}, \"disks\":[], \"stages\":[],"
+  " \"plan\":["
+  "  {\"id\":\"copy-file-1\",\"tool\":\"h2k-fix-windows\",\"action\":\"copy-file\","
+  "   \"reason\":\"UEFI fallback\",\"files\":[\"/EFI/Boot/bootx64.efi\"],"
+  "   \"details\":{\"device\":\"/dev/sda1\",\"from\":\"/EFI/Microsoft/Boot/bootmgfw.efi\"}},"
+  "  {\"id\":\"upload-file-2\",\"tool\":\"h2k-fix-windows\",\"action\":\"upload-file\","
+  "   \"reason\":\"the boot driver\",\"files\":[\"/Windows/System32/drivers/viostor.sys\"],"
+  "   \"details\":{\"source\":\"viostor/w10/amd64\",\"path\":\"/Windows/System32/drivers/viostor.sys\","
+  "                \"sha256\":\"d9f0\"}},"
+  "  {\"id\":\"stage-files-3\",\"tool\":\"h2k-fix-windows\",\"action\":\"stage-files\","
+  "   \"reason\":\"stage\",\"files\":[\"/h2k/drivers\"],"
+  "   \"details\":{\"virtio_win\":\"/srv/virtio-win.iso\","
+  "                \"packages\":[{\"driver\":\"viostor\",\"source\":\"viostor/w10/amd64\"},"
+  "                            {\"driver\":\"netkvm\",\"source\":\"NetKVM/w10/amd64\"}],"
+  "                \"files\":[{\"path\":\"/h2k/drivers/viostor/viostor.inf\",\"local\":\"/t/a\",\"sha256\":\"a1\"},"
+  "                         {\"path\":\"/h2k/drivers/netkvm/netkvm.inf\",\"local\":\"/t/b\",\"sha256\":\"b2\"}]}},"
+  "  {\"id\":\"set-registry-4\",\"tool\":\"h2k-fix-windows\",\"action\":\"set-registry\","
+  "   \"reason\":\"register viostor\",\"files\":[\"/Windows/System32/config/SYSTEM\"],"
+  "   \"details\":{\"hive\":\"SYSTEM\",\"path\":\"/Windows/System32/config/SYSTEM\",\"values\":["
+  "     {\"key\":\"ControlSet001\\\\Services\\\\viostor\",\"name\":\"Start\",\"type\":\"dword\",\"value\":0},"
+  "     {\"key\":\"ControlSet001\\\\Services\\\\viostor\",\"name\":\"Group\",\"type\":\"sz\",\"value\":\"SCSI miniport\"},"
+  "     {\"key\":\"ControlSet001\\\\Services\\\\viostor\",\"name\":\"ImagePath\",\"type\":\"expand_sz\","
+  "      \"value\":\"system32\\\\drivers\\\\viostor.sys\"},"
+  "     {\"key\":\"DriverDatabase\\\\DriverInfFiles\\\\h2k-viostor.inf\",\"name\":\"\",\"type\":\"multi_sz\","
+  "      \"value\":[\"a\",\"b\"]},"
+  "     {\"key\":\"DriverDatabase\\\\DeviceIds\\\\PCI\\\\VEN_1AF4&DEV_1001\",\"name\":\"h2k-viostor.inf\","
+  "      \"type\":\"binary\",\"value\":\"01ff0000\"},"
+  "     {\"key\":\"K\",\"name\":\"Long\",\"type\":\"binary\","
+  "      \"value\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0102\"},"
+  "     {\"key\":\"ControlSet001\\\\Services\\\\viostor\\\\StartOverride\",\"name\":\"0\",\"type\":\"delete\"}]}},"
+  "  {\"id\":\"write-firstboot-5\",\"tool\":\"h2k-fix-windows\",\"action\":\"write-firstboot\","
+  "   \"reason\":\"first boot\",\"files\":[\"/h2k/firstboot\"],"
+  "   \"details\":{\"cmdline\":\"C:\\\\Windows\\\\System32\\\\cmd.exe /c C:\\\\h2k\\\\firstboot\\\\firstboot.cmd\","
+  "                \"files\":[{\"path\":\"/h2k/firstboot/firstboot.cmd\",\"sha256\":\"c3\"},"
+  "                         {\"path\":\"/h2k/firstboot/steps/40-network.cmd\",\"sha256\":\"d4\"}],"
+  "                \"network\":[{\"mac\":\"00:50:56:01:02:03\",\"mac_from\":\"registry\","
+  "                             \"addresses\":[\"192.168.1.5\",\"10.0.0.5\"]}],"
+  "                \"network_skipped\":[{\"guid\":\"{ABC}\",\"static\":true}]}},"
+  "  {\"id\":\"backup-file-6\",\"tool\":\"h2k-fix-windows\",\"action\":\"backup-file\","
+  "   \"reason\":\"back up the BCD\",\"files\":[\"/h2k/backup/boot/Boot/BCD\"],"
+  "   \"details\":{\"device\":\"/dev/sda1\",\"path\":\"/Boot/BCD\","
+  "                \"backup\":\"/h2k/backup/boot/Boot/BCD\",\"sha256\":\"e5\"}},"
+  "  {\"id\":\"frobnicate-7\",\"tool\":\"h2k-fix-future\",\"action\":\"frobnicate\","
+  "   \"reason\":\"a newer fixer\",\"files\":[],\"details\":{}}"
+  " ]}";
+
+static const char windows_expected[] =
+  "Plan for win10: 7 changes (dry run: nothing was changed)\n"
+  "\n"
+  "  1. copy-file [copy-file-1]\n"
+  "     why    UEFI fallback\n"
+  "     files  /EFI/Boot/bootx64.efi\n"
+  "     copy   /EFI/Microsoft/Boot/bootmgfw.efi -> /EFI/Boot/bootx64.efi on /dev/sda1\n"
+  "\n"
+  "  2. upload-file [upload-file-2]\n"
+  "     why     the boot driver\n"
+  "     files   /Windows/System32/drivers/viostor.sys\n"
+  "     upload  /Windows/System32/drivers/viostor.sys (from viostor/w10/amd64)\n"
+  "\n"
+  "  3. stage-files [stage-files-3]\n"
+  "     why      stage\n"
+  "     files    /h2k/drivers\n"
+  "     from     /srv/virtio-win.iso\n"
+  "     package  viostor (viostor/w10/amd64)\n"
+  "     package  netkvm (NetKVM/w10/amd64)\n"
+  "     stage    2 files into /h2k/drivers\n"
+  "\n"
+  "  4. set-registry [set-registry-4]\n"
+  "     why     register viostor\n"
+  "     files   /Windows/System32/config/SYSTEM\n"
+  "     set     HKLM\\SYSTEM\\ControlSet001\\Services\\viostor: Start = dword 0\n"
+  "     set     HKLM\\SYSTEM\\ControlSet001\\Services\\viostor: Group = sz \"SCSI miniport\"\n"
+  "     set     HKLM\\SYSTEM\\ControlSet001\\Services\\viostor: ImagePath = expand_sz \"system32\\drivers\\viostor.sys\"\n"
+  "     set     HKLM\\SYSTEM\\DriverDatabase\\DriverInfFiles\\h2k-viostor.inf: (default) = multi_sz [\"a\", \"b\"]\n"
+  "     set     HKLM\\SYSTEM\\DriverDatabase\\DeviceIds\\PCI\\VEN_1AF4&DEV_1001: h2k-viostor.inf = binary 01ff0000\n"
+  "     set     HKLM\\SYSTEM\\K: Long = binary 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff...\n"
+  "     delete  HKLM\\SYSTEM\\ControlSet001\\Services\\viostor\\StartOverride: 0\n"
+  "\n"
+  "  5. write-firstboot [write-firstboot-5]\n"
+  "     why      first boot\n"
+  "     files    /h2k/firstboot\n"
+  "     at boot  C:\\Windows\\System32\\cmd.exe /c C:\\h2k\\firstboot\\firstboot.cmd\n"
+  "     write    /h2k/firstboot/firstboot.cmd\n"
+  "     write    /h2k/firstboot/steps/40-network.cmd\n"
+  "     network  00:50:56:01:02:03 (registry): 192.168.1.5 10.0.0.5\n"
+  "     skipped  {ABC}: its MAC is unknown, static address not carried over\n"
+  "\n"
+  "  6. backup-file [backup-file-6]\n"
+  "     why     back up the BCD\n"
+  "     files   /h2k/backup/boot/Boot/BCD\n"
+  "     backup  /Boot/BCD on /dev/sda1 -> /h2k/backup/boot/Boot/BCD\n"
+  "\n"
+  "  7. frobnicate [frobnicate-7]\n"
+  "     why    a newer fixer\n"
+  "     files  -\n";
+
 /* Render M with REP into a new string. */
 static char *
 render (json_object *m, const struct h2k_plan_report *rep, int *r)
@@ -146,6 +244,19 @@ TEST (one_change)
   CHECK (out && strncmp (out, "Plan for web1: 1 change (applied)\n\n  1. fstrim [fstrim-7]\n", 56) == 0);
 }
 
+TEST (windows_actions)
+{
+  CLEANUP_JSON json_object *m = h2k_manifest_parse (windows, strlen (windows), "t");
+  struct h2k_plan_report rep = { .first = 0, .dry_run = 1 };
+  CLEANUP_FREE char *out = NULL;
+  int r = -1;
+
+  CHECK (m != NULL);
+  out = render (m, &rep, &r);
+  CHECK_INT (r, 0);
+  CHECK_STR (out, windows_expected);
+}
+
 int
 main (void)
 {
@@ -153,5 +264,6 @@ main (void)
   RUN (nothing_planned);
   RUN (no_plan_at_all);
   RUN (one_change);
+  RUN (windows_actions);
   return test_done ();
 }
