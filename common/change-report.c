@@ -64,18 +64,47 @@ row (struct h2k_table *t, const char *key, const char *fs, ...)
   return h2k_table_add (t, (const char *[]) { key, s });
 }
 
-/* The text of the memory stream FP on *BUF once closed (caller frees),
- * or NULL reported.
+/* A cell written with stdio: cell_open, fprintf (c.fp, ...), then
+ * cell_close for its text or cell_row to add it to a table.
  */
-static char *
-closed (FILE *fp, char **buf)
+struct cell {
+  char *buf;
+  size_t size;
+  FILE *fp;
+};
+
+static int
+cell_open (struct cell *c)
 {
-  if (fclose (fp) != 0) {
-    free (*buf);
+  c->buf = NULL;
+  c->size = 0;
+  c->fp = open_memstream (&c->buf, &c->size);
+  if (c->fp == NULL) {
+    h2k_error ("open_memstream: %m");
+    return -1;
+  }
+  return 0;
+}
+
+/* The text written (caller frees), or NULL reported. */
+static char *
+cell_close (struct cell *c)
+{
+  if (fclose (c->fp) != 0) {
+    free (c->buf);
     h2k_error ("%m");
     return NULL;
   }
-  return *buf;
+  return c->buf;
+}
+
+/* Add the row {KEY, the text written} to T. */
+static int
+cell_row (struct h2k_table *t, const char *key, struct cell *c)
+{
+  CLEANUP_FREE char *text = cell_close (c);
+
+  return text ? h2k_table_add (t, (const char *[]) { key, text }) : -1;
 }
 
 /* Append S to the string list FILES unless it is there already. */
@@ -115,9 +144,7 @@ touched_files (json_object *item)
   CLEANUP_JSON json_object *files = json_object_new_array ();
   json_object *d = h2k_json_get_object (item, "details");
   int backup = strcmp (str (item, "action") ?: "", "backup-file") == 0;
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *fp;
+  struct cell c;
 
   if (files == NULL ||
       add_all (files, h2k_json_get_array (item, "files"), NULL) == -1 ||
@@ -125,16 +152,13 @@ touched_files (json_object *item)
       add_all (files, h2k_json_get_array (d, "outputs"), NULL) == -1 ||
       add_all (files, h2k_json_get_array (d, "copies"), "to") == -1)
     return NULL;
-  fp = open_memstream (&buf, &size);
-  if (fp == NULL) {
-    h2k_error ("open_memstream: %m");
+  if (cell_open (&c) == -1)
     return NULL;
-  }
   for (size_t i = 0; i < len (files); ++i)
-    fprintf (fp, "%s%s", i ? ", " : "", json_object_get_string (idx (files, i)));
+    fprintf (c.fp, "%s%s", i ? ", " : "", json_object_get_string (idx (files, i)));
   if (len (files) == 0)
-    fputs ("-", fp);
-  return closed (fp, &buf);
+    fputs ("-", c.fp);
+  return cell_close (&c);
 }
 
 /* ---- h2k-fix-linux's actions */
@@ -197,18 +221,12 @@ add_write (struct h2k_table *t, json_object *d)
 static int
 add_argv (struct h2k_table *t, const char *key, json_object *argv)
 {
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *fp = open_memstream (&buf, &size);
-  CLEANUP_FREE char *line = NULL;
+  struct cell c;
 
-  if (fp == NULL) {
-    h2k_error ("open_memstream: %m");
+  if (cell_open (&c) == -1)
     return -1;
-  }
-  h2k_print_argv (fp, argv);
-  line = closed (fp, &buf);
-  return line ? h2k_table_add (t, (const char *[]) { key, line }) : -1;
+  h2k_print_argv (c.fp, argv);
+  return cell_row (t, key, &c);
 }
 
 /* ---- h2k-fix-windows's actions */
@@ -271,23 +289,17 @@ add_value (struct h2k_table *t, const char *hive, json_object *v)
   const char *type = str (v, "type") ?: "?";
   const char *name = str (v, "name") ?: "";
   int del = strcmp (type, "delete") == 0;
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *fp = open_memstream (&buf, &size);
-  CLEANUP_FREE char *line = NULL;
+  struct cell c;
 
-  if (fp == NULL) {
-    h2k_error ("open_memstream: %m");
+  if (cell_open (&c) == -1)
     return -1;
-  }
-  fprintf (fp, "HKLM\\%s\\%s: %s", hive, str (v, "key") ?: "?",
+  fprintf (c.fp, "HKLM\\%s\\%s: %s", hive, str (v, "key") ?: "?",
            *name ? name : "(default)");
   if (!del) {
-    fputs (" = ", fp);
-    print_value (fp, type, h2k_json_get (v, "value"));
+    fputs (" = ", c.fp);
+    print_value (c.fp, type, h2k_json_get (v, "value"));
   }
-  line = closed (fp, &buf);
-  return line ? h2k_table_add (t, (const char *[]) { del ? "delete" : "set", line }) : -1;
+  return cell_row (t, del ? "delete" : "set", &c);
 }
 
 static int
@@ -306,20 +318,14 @@ static int
 add_network (struct h2k_table *t, json_object *nic)
 {
   json_object *addrs = h2k_json_get_array (nic, "addresses");
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *fp = open_memstream (&buf, &size);
-  CLEANUP_FREE char *line = NULL;
+  struct cell c;
 
-  if (fp == NULL) {
-    h2k_error ("open_memstream: %m");
+  if (cell_open (&c) == -1)
     return -1;
-  }
-  fprintf (fp, "%s (%s):", str (nic, "mac") ?: "?", str (nic, "mac_from") ?: "?");
+  fprintf (c.fp, "%s (%s):", str (nic, "mac") ?: "?", str (nic, "mac_from") ?: "?");
   for (size_t i = 0; i < len (addrs); ++i)
-    fprintf (fp, " %s", json_object_get_string (idx (addrs, i)));
-  line = closed (fp, &buf);
-  return line ? h2k_table_add (t, (const char *[]) { "network", line }) : -1;
+    fprintf (c.fp, " %s", json_object_get_string (idx (addrs, i)));
+  return cell_row (t, "network", &c);
 }
 
 static int
