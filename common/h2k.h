@@ -3,6 +3,7 @@
 #define H2K_H
 
 #include "accel.h"
+#include "change.h"
 #include "cleanup.h"
 #include "config.h"
 #include "confine.h"
