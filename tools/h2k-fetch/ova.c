@@ -84,12 +84,6 @@ cleanup_archive (void *ptr)
     archive_read_free (a);
 }
 
-static void
-cleanup_ovf (void *ptr)
-{
-  ovf_free (*(struct ovf_vm **) ptr);
-}
-
 /* NAME without "./" and empty components, or NULL (*WHY set) if it is
  * absolute, has a ".." component or control characters.  An empty result
  * ("./") is the archive's root.
@@ -476,7 +470,7 @@ dry_run (struct scan *s, const struct fetch_opts *o, json_object *m)
 {
   CLEANUP_FREE char *label = NULL;
   CLEANUP_FREE_STRV char **members = NULL;
-  __attribute__((cleanup (cleanup_ovf))) struct ovf_vm *vm = NULL;
+  __attribute__((cleanup (ovf_cleanup))) struct ovf_vm *vm = NULL;
   CLEANUP_FREE char **paths = NULL;
   struct ovf_fetch f = { .kind = "ova", .source_path = s->ova };
   char size[H2K_HUMAN_SIZE_LEN];
@@ -621,7 +615,7 @@ fetch_ova (const char *path, const struct fetch_opts *o, json_object *m)
   CLEANUP_FREE char *final = NULL;
   CLEANUP_FREE char *tmp = NULL;
   __attribute__((cleanup (cleanup_scan))) struct scan s = { 0 };
-  __attribute__((cleanup (cleanup_ovf))) struct ovf_vm *vm = NULL;
+  __attribute__((cleanup (ovf_cleanup))) struct ovf_vm *vm = NULL;
   struct ovf_fetch f = { .kind = "ova" };
   const char *base;
   char **paths = NULL;
