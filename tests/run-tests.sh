@@ -115,7 +115,7 @@ run_bats ()
 {
     local f="$1" out="$2/$(basename "$1").tap" start
     start=$(date +%s)
-    bats --tap ${H2K_FILTER:+--filter-tags "$H2K_FILTER"} "$f" >"$out" 2>&1
+    bats --tap --timing ${H2K_FILTER:+--filter-tags "$H2K_FILTER"} "$f" >"$out" 2>&1
     printf '# %s: %ss\n' "$f" "$(( $(date +%s) - start ))" >>"$out"
     flock "$2/lock" sh -c 'echo "# bats: $1"; cat "$2"' _ "$f" "$out"
 }
