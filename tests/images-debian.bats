@@ -3,7 +3,10 @@
 # The real Debian test guests (tests/images/debian-*.sh) are what we say
 # they are: unfixed, each boots the way it would on VMware (SATA/AHCI here)
 # and fails on virtio the way real migrations fail.  Boots go through
-# tests/lib/boot.sh; expect 20-60 s each under TCG.
+# tests/lib/boot.sh; expect 20-60 s each under TCG.  debian-bios boots
+# once here (PVSCSI, as on VMware): validate.bats boots it unfixed on
+# SATA (the beacon proves its static address) and on virtio-blk (the
+# initramfs cannot find /dev/sda1), so those two boots are not repeated.
 
 load helpers
 . "$BATS_TEST_DIRNAME/lib/boot.sh"
@@ -66,18 +69,6 @@ vmdk_descriptor ()
     grep -qx 'guestOS = "debian12-64"' "$image/$VMX"
 }
 
-@test "debian-bios (unfixed) boots to a login prompt on SATA, NIC pinned to ens192" {
-    requires qemu-system-x86_64 qemu-img
-    requires_image debian-bios
-    . "$image/facts"
-    boot_image --bus sata --nic e1000 --mac "$MAC" \
-        --expect "$LOGIN_REGEX" --fail 'Dropping to a shell|Kernel panic' "$image/$DISK"
-    echo "$output"
-    [ "$status" -eq 0 ]
-    grep -aq "$NIC: renamed from eth" "$serial"
-    grep -aq "root=$ROOT_DEV " "$serial"
-}
-
 @test "debian-bios (unfixed) boots on PVSCSI with vmxnet3, as on VMware" {
     requires qemu-system-x86_64 qemu-img
     requires_image debian-bios
@@ -87,19 +78,7 @@ vmdk_descriptor ()
     echo "$output"
     [ "$status" -eq 0 ]
     grep -aq "vmxnet3 .* $NIC: renamed from eth" "$serial"
-}
-
-@test "debian-bios (unfixed) fails on virtio-blk: the initramfs cannot find /dev/sda1" {
-    requires qemu-system-x86_64 qemu-img
-    requires_image debian-bios
-    . "$image/facts"
-    boot_image --bus virtio-blk --nic virtio-net \
-        --expect "$LOGIN_REGEX" --fail '\(initramfs\)' "$image/$DISK"
-    echo "$output"
-    [ "$status" -eq 2 ]        # stopped on the failure text, not a timeout
-    grep -aqE "ALERT! +$ROOT_DEV does not exist" "$serial"
-    grep -aq 'Dropping to a shell' "$serial"
-    ! grep -aq "$LOGIN_REGEX" "$serial"
+    grep -aq "root=$ROOT_DEV " "$serial"
 }
 
 @test "debian-bios: virt-inspector sees Linux, Debian 12" {
