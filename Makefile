@@ -120,15 +120,23 @@ check-guests: deps
 check-all: deps
 	$(MAKE) check-run TIER=all
 
+# test-firstboot-wine drives Wine through the first-boot scripts (about
+# two minutes): its own C is a harness, and the script generator it
+# feeds runs under ASan and valgrind in test-firstboot.  So the ASan and
+# valgrind runs leave it out; make check runs it.
+SAN_SKIP  := %/test-firstboot-wine
+UNIT_SKIP ?=
+
 TIER ?= fast
 check-run: all units
-	H2K_BIN=$(CURDIR)/$(BUILD)/bin BUILD=$(BUILD) tests/run-tests.sh --tier $(TIER) $(UNIT_BINS)
+	H2K_BIN=$(CURDIR)/$(BUILD)/bin BUILD=$(BUILD) tests/run-tests.sh --tier $(TIER) \
+	  $(filter-out $(UNIT_SKIP),$(UNIT_BINS))
 
 check-asan:
-	$(MAKE) BUILD=build-asan SANITIZE=1 check
+	$(MAKE) BUILD=build-asan SANITIZE=1 UNIT_SKIP='$(SAN_SKIP)' check
 
 check-valgrind: units
-	H2K_VALGRIND=1 BUILD=$(BUILD) tests/run-tests.sh --unit-only $(UNIT_BINS)
+	H2K_VALGRIND=1 BUILD=$(BUILD) tests/run-tests.sh --unit-only $(filter-out $(SAN_SKIP),$(UNIT_BINS))
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
