@@ -10,6 +10,9 @@
 #
 # The pipeline runs once (setup_file); each test checks one promise on
 # the manifests it left.  It boots the converted guest (TCG: minutes).
+# This is also the test of the snapshot chain end to end (flatten, then
+# the fixes of the plain guest of linux-path.bats, which runs the plain
+# VMX): the same chain read locally would boot the same bytes again.
 
 load helpers
 load lib/sshd
@@ -63,11 +66,43 @@ setup ()
     f="$M/flattened.json"
     [ "$(jq -r '[.disks[0].chain[].path] | join(" ")' "$f")" = \
       "$W/download/base-000001.vmdk $W/download/base.vmdk" ]
+    [ "$(jq -r '.disks[0].chain[0].parent_cid' "$f")" = "$(jq -r '.disks[0].chain[1].cid' "$f")" ]
     [ "$(jq -r .disks[0].flatten.action "$f")" = collapse ]
+    [ "$(jq -r .disks[0].current.path "$f")" = "$W/disk0-flat.qcow2" ]
+    # The bytes only the delta holds made it into the collapsed image.
     read="read -P $SNAPSHOT_PATTERN_BYTE $SNAPSHOT_PATTERN_OFFSET $SNAPSHOT_PATTERN_LENGTH"
+    run qemu-io -r -f vmdk -c "$read" "$image/$CHAIN_BASE"
+    [[ "$output" == *"Pattern verification failed"* ]]
     run qemu-io -r -f qcow2 -c "$read" "$(jq -r .disks[0].current.path "$f")"
     [ "$status" -eq 0 ]
     [[ "$output" != *"Pattern verification failed"* ]]
+    [[ "$output" == *"read $SNAPSHOT_PATTERN_LENGTH/$SNAPSHOT_PATTERN_LENGTH bytes"* ]]
+}
+
+risks () { jq -r '[.guest.risks[].code] | unique | join(" ")' "$1"; }
+
+@test "fetch-ssh e2e: inspection overlays the collapsed image and finds every risk" {
+    f="$M/inspected.json"
+    [ "$(jq -r .disks[0].overlay.backing "$f")" = "$W/disk0-flat.qcow2" ]
+    [ "$(jq -r .guest.hostname "$f")" = "$HOSTNAME" ]
+    [ "$(jq -r .guest.bootloader.cmdline.root "$f")" = "$ROOT_DEV" ]
+    [ "$(jq -r '.guest.network.interfaces[0].addresses[0]' "$f")" = "$IP/$PREFIX" ]
+    [ "$(risks "$f")" = "cmdline-root-device-name fstab-device-name hypervisor-tools initramfs-missing-virtio nic-mac-pin nic-name-changes" ]
+}
+
+@test "fetch-ssh e2e: the plan and the changes are those of the plain guest (linux-path.bats)" {
+    f="$M/fixed.json"
+    [ "$(jq -r '[.plan[].action] | join(" ")' "$f")" = "edit-lines write-file edit-lines edit-lines command command write-file command fstrim" ]
+    [ "$(jq -r '.changes[] | select(.plan_id | startswith("command")) | .command[0]' "$f" | sort | tr '\n' ' ')" = "dpkg grub-mkconfig update-initramfs " ]
+    [ "$(jq '[.changes[].plan_id] - [.plan[].id] | length' "$f")" = 0 ]
+}
+
+@test "fetch-ssh e2e: the converted disk holds the fixed guest, exactly, standing alone" {
+    f="$M/converted.json"
+    out="$(jq -r .disks[0].output.path "$f")"
+    [ "$(jq -r .disks[0].output.identical_to_source "$f")" = true ]
+    qemu-img compare -q -f qcow2 -F qcow2 "$W/disk0-overlay.qcow2" "$out"
+    [ "$(qemu-img info --output=json "$out" | jq -r '."backing-filename" // "none"')" = none ]
 }
 
 @test "fetch-ssh e2e: the converted guest boots on virtio-blk and answers on its static IP" {

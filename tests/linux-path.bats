@@ -3,7 +3,7 @@
 # The Linux path end to end, on a real Debian 12 guest as VMware leaves it
 # (tests/images: debian-bios): static IP on ens192 pinned by a udev rule,
 # fstab and root= on /dev/sda1, an initramfs without virtio, open-vm-tools.
-# Unfixed, it fails to boot on virtio-blk (images-debian.bats proves that).
+# Unfixed, it fails to boot on virtio-blk (validate.bats proves that).
 #
 #   h2k-fetch VMX | h2k-inspect | h2k-fix-linux | h2k-convert | h2k-validate
 #

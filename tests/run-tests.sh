@@ -88,7 +88,7 @@ phase unit
 
 # The files that take minutes (guest builds, boots, appliances), slowest
 # first; the others follow in name order.
-slow_first="images-debian linux-path-chain fetch-ssh-e2e fetch-http-e2e fetch-vsphere-e2e linux-path-lvm fix-phony fix-windows
+slow_first="images-debian fetch-ssh-e2e fetch-http-e2e fetch-vsphere-e2e linux-path-lvm fix-phony fix-windows
 linux-path-uefi validate validate-windows linux-path inspect-windows
 report-format images-phony batch-guest fetch-corpus-ovf fetch-ssh convert flatten fetch-http"
 
