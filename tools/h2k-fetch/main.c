@@ -70,7 +70,7 @@ static const struct option long_opts[] = {
   { NULL }
 };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
@@ -128,10 +128,9 @@ DEFAULT_MAX_EXTRACT ")\n"
 "      (with --dry-run: the plan and the manifest; no snapshot, no\n"
 "      download)\n"
 H2K_COMMON_HELP
-"\n"
-"Exit status: 0 success, 1 failure, 2 usage error.\n",
+H2K_USAGE_END ("h2k-fetch"),
            h2k_progname);
-  (void) status;
+  exit (status);
 }
 
 enum kind { K_VMX, K_OVF, K_OVA, K_IMAGE };
@@ -595,13 +594,11 @@ main (int argc, char **argv)
     case OPT_THUMBPRINT: vo.thumbprint = optarg; break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
-      return H2K_EXIT_USAGE;
     }
   }
   if (optind != argc - 1) {
     h2k_error (optind >= argc ? "missing SOURCE" : "too many arguments");
     usage (stderr, H2K_EXIT_USAGE);
-    return H2K_EXIT_USAGE;
   }
   if (h2k_parse_size (max_extract, &o.max_extract) == -1 ||
       o.max_extract == 0) {
