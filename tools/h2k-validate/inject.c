@@ -85,19 +85,18 @@ put_link (guestfs_h *g, json_object *files, const char *target, const char *link
   return inject_add_file (files, link);
 }
 
+/* How to start the beacon: by the init system (guest.h), if the guest
+ * has what that way needs (OpenRC's local.d; SysV rc directories, which
+ * upstart and unknown inits may run too), else NULL.
+ */
 static const char *
-init_kind (guestfs_h *g)
+beacon_start_kind (guestfs_h *g)
 {
-  CLEANUP_FREE char *link = NULL;
+  const char *init = h2k_guest_init_system (g);
 
-  guestfs_push_error_handler (g, NULL, NULL);
-  link = guestfs_readlink (g, "/sbin/init");
-  guestfs_pop_error_handler (g);
-  if ((link && strstr (link, "systemd")) ||
-      h2k_guest_is_file (g, "/lib/systemd/systemd") ||
-      h2k_guest_is_file (g, "/usr/lib/systemd/systemd"))
+  if (strcmp (init, "systemd") == 0)
     return "systemd";
-  if (h2k_guest_is_file (g, "/sbin/openrc") && h2k_guest_is_dir (g, "/etc/local.d"))
+  if (strcmp (init, "openrc") == 0 && h2k_guest_is_dir (g, "/etc/local.d"))
     return "openrc";
   if (h2k_guest_is_dir (g, "/etc/init.d") &&
       (h2k_guest_is_dir (g, "/etc/rc3.d") || h2k_guest_is_dir (g, "/etc/rc.d/rc3.d")))
@@ -157,7 +156,7 @@ inject_beacon (struct run *r, guestfs_h *g, const char **why)
   int wait_s = (int) r->o->net_timeout;
   int hold_s = (int) r->o->net_timeout + BEACON_HOLD_EXTRA;
   CLEANUP_FREE char *script = NULL;
-  const char *kind = init_kind (g);
+  const char *kind = beacon_start_kind (g);
   json_object *b, *files;
 
   if (kind == NULL) {

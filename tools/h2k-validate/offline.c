@@ -114,28 +114,25 @@ check_images (struct run *r)
 
 /* The guest ------------------------------------------------------------------ */
 
+/* The appliance on the throwaway overlays (tmpfiles.c), never on the
+ * images themselves.
+ */
 static guestfs_h *
 launch (struct run *r, int rw)
 {
-  guestfs_h *g = h2k_guestfs_create ("libguestfs");
+  CLEANUP_FREE struct h2k_guest_image *imgs =
+    calloc (r->cfg.n_disks + 1, sizeof *imgs);
 
-  if (g == NULL)
+  if (imgs == NULL) {
+    h2k_error ("%m");
     return NULL;
+  }
   for (size_t i = 0; i < r->cfg.n_disks; ++i)
-    if (guestfs_add_drive_opts (g, r->disks[i].overlay,
-                                GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
-                                GUESTFS_ADD_DRIVE_OPTS_READONLY, !rw,
-                                -1) == -1)
-      goto fail;
-  h2k_info ("launching the appliance (%s, %zu disk%s, throwaway overlays%s)",
-            r->cfg.accel, r->cfg.n_disks, r->cfg.n_disks == 1 ? "" : "s",
-            rw ? " read-write" : " read-only");
-  if (guestfs_launch (g) == -1)
-    goto fail;
-  return g;
- fail:
-  guestfs_close (g);
-  return NULL;
+    imgs[i] = (struct h2k_guest_image) { r->disks[i].overlay, "qcow2" };
+  return h2k_guest_launch_images (imgs, r->cfg.n_disks,
+                                  rw ? H2K_GUEST_RW : H2K_GUEST_RO,
+                                  rw ? "throwaway overlays read-write"
+                                     : "throwaway overlays read-only");
 }
 
 /* The Linux root, or NULL with *WHY (static) when there is none. */
