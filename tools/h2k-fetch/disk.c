@@ -362,7 +362,7 @@ vdi_subformat (const char *path)
 
   if (fd == -1 || pread (fd, h, sizeof h, 0) != (ssize_t) sizeof h)
     return NULL;
-  switch ((uint32_t) h[79] << 24 | h[78] << 16 | h[77] << 8 | h[76]) {
+  switch (h2k_le32 (h + 76)) {
   case 1: return "dynamic";
   case 2: return "fixed";
   case 3: return "undo";
