@@ -341,7 +341,7 @@ override_firmware (json_object *m, const char *firmware)
   if (said && strcmp (said, firmware) != 0)
     h2k_info ("firmware: %s (the source says %s)", firmware, said);
   if (h2k_json_set_string (vm, "firmware", firmware) == -1 ||
-      json_object_array_add (ov, json_object_new_string ("firmware")) != 0)
+      h2k_json_array_add_string (ov, "firmware") == -1)
     return -1;
   return 0;
 }

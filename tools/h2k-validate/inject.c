@@ -54,19 +54,6 @@ static const char openrc_text[] =
   "#!/bin/sh\n"
   "/bin/sh " BEACON_SCRIPT " </dev/null >/dev/null 2>&1 &\n";
 
-int
-inject_add_file (json_object *files, const char *path)
-{
-  json_object *s = json_object_new_string (path);
-
-  if (s == NULL || json_object_array_add (files, s) != 0) {
-    json_object_put (s);
-    h2k_error ("%m");
-    return -1;
-  }
-  return 0;
-}
-
 static int
 put_file (guestfs_h *g, json_object *files, const char *path,
           const char *text, int mode)
@@ -74,7 +61,7 @@ put_file (guestfs_h *g, json_object *files, const char *path,
   if (guestfs_write (g, path, text, strlen (text)) == -1 ||
       guestfs_chmod (g, mode, path) == -1)
     return -1;
-  return inject_add_file (files, path);
+  return h2k_json_array_add_string (files, path);
 }
 
 static int
@@ -82,7 +69,7 @@ put_link (guestfs_h *g, json_object *files, const char *target, const char *link
 {
   if (guestfs_ln_sf (g, target, link) == -1)
     return -1;
-  return inject_add_file (files, link);
+  return h2k_json_array_add_string (files, link);
 }
 
 /* How to start the beacon: by the init system (guest.h), if the guest
