@@ -615,12 +615,12 @@ main (int argc, char **argv)
       vo.list_format = o.format;
     o.format = NULL;
   }
-  if (o.format && h2k_qemu_format (o.format) == NULL) {
+  if (o.format && !h2k_config_is_choice ("fetch", "format", o.format)) {
     h2k_error ("--format: \"%s\" is not one of vmdk, vhd, vhdx, qcow2, raw, "
                "vdi", o.format);
     return H2K_EXIT_USAGE;
   }
-  if (o.firmware && strcmp (o.firmware, "bios") && strcmp (o.firmware, "uefi")) {
+  if (o.firmware && !h2k_config_is_choice ("fetch", "firmware", o.firmware)) {
     h2k_error ("--firmware: \"%s\" is not bios or uefi", o.firmware);
     return H2K_EXIT_USAGE;
   }
