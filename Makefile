@@ -1,8 +1,12 @@
 # h2k: move virtual machines to KVM/QEMU.  Plain GNU Make.
 #
 #   make                 build every tool into $(BUILD)/bin
-#   make check           build, then run unit and bats tests
-#   make check-asan      the same tests against an ASan+UBSan build
+#   make check           build, then run the unit tests and every bats test
+#                        that runs no VM (the fast tier)
+#   make check-guests    the tests that build test guests, launch
+#                        appliances or boot guests (the guests tier)
+#   make check-all       both tiers in one run
+#   make check-asan      the fast tier against an ASan+UBSan build
 #   make check-valgrind  the unit tests under valgrind
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install Debian 12 packages (contrib/debian-packages.txt)
@@ -23,7 +27,7 @@ LIBS_PKG  := json-c libxml-2.0 libarchive libcrypto libssl yaml-0.1 libcurl libs
 
 # Fail early, and clearly, when a library is missing (check and demo first
 # install what is missing, then build in a sub-make that checks).
-ifneq ($(filter-out deps clean distclean help check check-asan demo,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out deps clean distclean help check check-guests check-all check-asan demo,$(or $(MAKECMDGOALS),all)),)
   missing := $(strip $(foreach p,$(LIBS_PKG),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(p))))
   ifneq ($(missing),)
     $(error missing libraries (pkg-config): $(missing); run 'make deps' as root)
@@ -105,12 +109,20 @@ $(BUILD)/man/%: man/%.pod
 
 units: $(UNIT_BINS)
 
-# make check installs what is missing, builds, then runs every test.
+# make check installs what is missing, builds, then runs a tier of tests
+# (tests/run-tests.sh says what each holds).
 check: deps
-	$(MAKE) check-run
+	$(MAKE) check-run TIER=fast
 
+check-guests: deps
+	$(MAKE) check-run TIER=guests
+
+check-all: deps
+	$(MAKE) check-run TIER=all
+
+TIER ?= fast
 check-run: all units
-	H2K_BIN=$(CURDIR)/$(BUILD)/bin BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS)
+	H2K_BIN=$(CURDIR)/$(BUILD)/bin BUILD=$(BUILD) tests/run-tests.sh --tier $(TIER) $(UNIT_BINS)
 
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 check
@@ -137,6 +149,6 @@ demo: deps
 clean:
 	rm -rf build build-asan
 
-.PHONY: all man units check check-run check-asan check-valgrind install deps images demo clean
+.PHONY: all man units check check-guests check-all check-run check-asan check-valgrind install deps images demo clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

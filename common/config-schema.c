@@ -193,6 +193,7 @@ static const struct h2k_config_key fix_windows_keys[] = {
   BOOLEAN ("keep-hypervisor-tools",
            "do not disable other hypervisors' drivers nor uninstall their tools"),
   CHOICE ("boot-strategy", boot_strategies, "single or two-phase"),
+  CHOICE ("format", report_formats, "stdout: the manifest, or the plan"),
   END
 };
 

@@ -198,6 +198,14 @@ h2k_guest_case_path (guestfs_h *g, const char *path)
 }
 
 char *
+h2k_guest_sha256 (guestfs_h *g, const char *path)
+{
+  if (!h2k_guest_is_file (g, path))
+    return NULL;
+  return guestfs_checksum (g, "sha256", path);
+}
+
+char *
 h2k_guest_read_text (guestfs_h *g, const char *path, size_t max)
 {
   char *buf;

@@ -62,6 +62,11 @@ const char *h2k_guest_init_system (guestfs_h *g);
 int h2k_guest_is_file (guestfs_h *g, const char *path);
 int h2k_guest_is_dir (guestfs_h *g, const char *path);
 
+/* The sha256 of PATH in the guest (hex, caller frees), or NULL when it is
+ * not a file.
+ */
+char *h2k_guest_sha256 (guestfs_h *g, const char *path);
+
 /* PATH with the case it has on the disk (NTFS through ntfs-3g is
  * case-sensitive, Windows is not); its last part may be missing.  NULL
  * (not reported) when a directory on the way is missing.  Caller frees.

@@ -6,6 +6,7 @@
 
 #include "accel.h"
 #include "byteorder.h"
+#include "change.h"
 #include "cleanup.h"
 #include "config.h"
 #include "confine.h"

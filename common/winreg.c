@@ -35,20 +35,37 @@ h2k_cleanup_hivex (void *ptr)
   h2k_winreg_close (*(hive_h **) ptr);
 }
 
-hive_node_h
-h2k_winreg_key (hive_h *h, hive_node_h from, const char *path)
+/* The node at PATH under FROM; with CREATE, missing keys are added. */
+static hive_node_h
+walk (hive_h *h, hive_node_h from, const char *path, int create)
 {
   char buf[WINREG_KEY_PATH_MAX];
-  hive_node_h node = from;
+  hive_node_h node = from, next;
   char *save = NULL;
 
   if (node == 0 || strlen (path) >= sizeof buf)
     return 0;
   strcpy (buf, path);
   for (char *p = strtok_r (buf, "\\", &save); p && node;
-       p = strtok_r (NULL, "\\", &save))
-    node = hivex_node_get_child (h, node, p);
+       p = strtok_r (NULL, "\\", &save)) {
+    next = hivex_node_get_child (h, node, p);
+    if (next == 0 && create)
+      next = hivex_node_add_child (h, node, p);
+    node = next;
+  }
   return node;
+}
+
+hive_node_h
+h2k_winreg_key (hive_h *h, hive_node_h from, const char *path)
+{
+  return walk (h, from, path, 0);
+}
+
+hive_node_h
+h2k_winreg_add_key (hive_h *h, hive_node_h from, const char *path)
+{
+  return walk (h, from, path, 1);
 }
 
 /* The value NAME of NODE if its type is one of T1, T2; else 0. */

@@ -29,6 +29,11 @@ void h2k_cleanup_hivex (void *ptr);
 /* The node at PATH under FROM, or 0 when it is missing ("": FROM). */
 hive_node_h h2k_winreg_key (hive_h *h, hive_node_h from, const char *path);
 
+/* The same, the keys that are missing added (H opened with
+ * HIVEX_OPEN_WRITE); 0 when one cannot be (errno set by hivex).
+ */
+hive_node_h h2k_winreg_add_key (hive_h *h, hive_node_h from, const char *path);
+
 /* Value NAME of NODE as UTF-8 (REG_SZ, REG_EXPAND_SZ, or the first string
  * of a REG_MULTI_SZ), or NULL when missing or of another type.  Caller
  * frees.

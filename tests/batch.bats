@@ -155,18 +155,3 @@ mtimes () { stat -c '%Y.%y %n' out/*/[0-9]*.json; }
     [ ! -e out/alpha ]
     [ ! -e out/beta/50-convert.json ]
 }
-
-@test "batch: a real guest through inspect (phony RHEL 9, one appliance launch)" {
-    requires_image rhel9
-    rm vms/*.yaml
-    printf 'fetch:\n  source: %s\n  format: raw\n' "$image/disk.img" >vms/rhel9.yaml
-    run_tool make -f "$batch" H2K_BIN="$H2K_BIN" STAGES="fetch inspect"
-    assert_status 0
-    [ "$(jq -r .guest.distro out/rhel9/30-inspect.json)" = rhel ]
-    [ "$(jq -r .disks[0].overlay.path out/rhel9/30-inspect.json)" = "$PWD/out/rhel9/work/disk0-overlay.qcow2" ]
-    [[ "$(row rhel9)" == "rhel9 2/2 ok - - "*" s -" ]]
-    # The inventory for a review, from the kept manifest, launching nothing.
-    run_tool_in out/rhel9/30-inspect.json h2k-inspect --format table
-    assert_status 0
-    [[ "$output" == *$'\nOS          linux rhel 9.4 (x86_64)\n'* ]]
-}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The whole pipeline from an HTTPS URL: the real Debian test guest
 # (tests/images: debian-bios) as an OVA, served by nginx on 127.0.0.1
 # with a certificate from a CA made here, then

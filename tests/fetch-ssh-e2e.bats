@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The Linux path end to end from an SSH source: the debian-bios image's
 # snapshot chain (tests/images: chain/debian-bios.vmx -> base-000001.vmdk,
 # a delta over base.vmdk) served by OpenSSH's sshd on 127.0.0.1, started

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The Linux path end to end from a vSphere source: VMware's simulator
 # (vcsim, started here on 127.0.0.1 with TLS) holds VM Folder1/web01,
 # whose datastore directory carries the debian-bios image's snapshot

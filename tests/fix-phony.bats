@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # h2k-fix-linux on the phony RHEL 8, RHEL 9, SLES 15, Ubuntu 22.04 and Arch
 # guests
 # (tests/images/phony.mk): the exact plan, the exact command lines the

@@ -6,7 +6,8 @@
 #
 # Appliance launches, each about half a minute under TCG: per guest one
 # h2k-inspect, one h2k-fix-windows, one guestfish reading the result
-# back; plus the second run on win7 and the two-phase dry run on win10.
+# back; plus the second run on win7 and the two-phase and --format table
+# dry runs on win10.
 # The refusals happen before any launch: they run on the inspected win7
 # manifest edited with jq, which is exactly what h2k-fix-windows decides
 # from (the hibernated image is inspected for real).
@@ -81,6 +82,26 @@ readback ()
     one_line_error "c.yaml:2: fix-windows.storage" "ahci"
 }
 
+@test "fix-windows --format: documented, checked, nothing on stdout on failure" {
+    requires jq
+    run_tool h2k-fix-windows --help
+    assert_status 0
+    [[ "$output" == *"--format=FMT "*"manifest (default) or"*"table"* ]]
+    run_tool h2k-fix-windows --virtio-win /x --format yaml </dev/null
+    assert_status 2
+    one_line_error '--format: "yaml": expected manifest or table'
+    printf 'fix-windows:\n  format: yaml\n' >"$BATS_TEST_TMPDIR/c.yaml"
+    run_tool h2k-fix-windows --config "$BATS_TEST_TMPDIR/c.yaml" --virtio-win /x </dev/null
+    assert_status 2
+    one_line_error "c.yaml:2: fix-windows.format" "yaml"
+    # Not inspected: refused before any launch, and no report at all.
+    jq -n '{h2k_manifest_version:1, vm:{name:"w"}, disks:[], stages:[]}' \
+        >"$BATS_TEST_TMPDIR/m.json"
+    run_tool_in "$BATS_TEST_TMPDIR/m.json" h2k-fix-windows -n --format table --virtio-win /x
+    one_line_error "<stdin>: /guest: missing: run h2k-inspect first"
+}
+
+# bats test_tags=guests
 @test "fix-windows: refusals before any launch, one line, nothing on stdout" {
     inspected win7
     run_tool_in "$(edited '.guest.windows.hibernation.hibernated = true')" \
@@ -103,6 +124,7 @@ readback ()
     one_line_error "$BATS_TEST_TMPDIR" "viostor"
 }
 
+# bats test_tags=guests
 @test "fix-windows: the hibernated image is refused, its overlay untouched" {
     inspected win10-hiber
     local sum
@@ -115,6 +137,7 @@ readback ()
 
 # ---------------------------------------------------------------- win7
 
+# bats test_tags=guests
 @test "win7: applied from the ISO: plan, changes, every value recorded" {
     inspected win7
     run_tool_in "$d/inspected.json" h2k-fix-windows --virtio-win "$vw/virtio-win.iso"
@@ -147,6 +170,7 @@ readback ()
     [ "$(jq -r '.stages[-1].status' <<<"$output")" = ok ]
 }
 
+# bats test_tags=guests
 @test "win7: read back: hives, driver, staged packages, first boot, BCD backup" {
     inspected win7
     [ -f "$d/fixed.json" ] || skip "the previous test did not run"
@@ -206,6 +230,7 @@ readback ()
         "$(ls "$vw/tree/viostor/w7/x86" | grep -vc '\.pdb$')" ]
 }
 
+# bats test_tags=guests
 @test "win7: a second run plans nothing and changes nothing" {
     inspected win7
     [ -f "$d/fixed.json" ] || skip "the first win7 test did not run"
@@ -218,6 +243,30 @@ readback ()
 
 # ---------------------------------------------------------------- win10
 
+# bats test_tags=guests
+@test "win10: --format table: the plan for review, the overlay untouched" {
+    # Before the next test applies the fixes to this overlay.
+    inspected win10
+    local sum
+    sum="$(sha256sum <"$overlay")"
+    run_tool_in "$d/inspected.json" h2k-fix-windows -n --format table --virtio-win "$vw/tree"
+    assert_status 0
+    [ "$(sha256sum <"$overlay")" = "$sum" ]
+    ! jq -e . <<<"$output" >/dev/null 2>&1
+    [[ "$output" == "Plan for "*" changes (dry run: nothing was changed)"$'\n'* ]]
+    # Numbered from 1, each with why and files.
+    [[ "$output" == *$'\n  1. upload-file [upload-file-1]\n'* ]]
+    [ "$(grep -c '^ *[0-9]*\. [a-z-]* \[[a-z-]*-[0-9]*\]$' <<<"$output")" -eq \
+      "$(grep -c '^     why ' <<<"$output")" ]
+    grep -q '^     upload  */Windows/System32/drivers/viostor.sys (from viostor/w10/amd64)$' <<<"$output"
+    grep -q '^     package  *viostor (viostor/w10/amd64)$' <<<"$output"
+    grep -qE '^     set +HKLM\\SYSTEM\\ControlSet001\\Services\\viostor: Start = dword 0$' <<<"$output"
+    grep -q '^     write  */h2k/firstboot/steps/10-drivers.cmd$' <<<"$output"
+    grep -q '^     backup  */Boot/BCD on /dev/sda[0-9] -> /h2k/backup/boot/Boot/BCD$' <<<"$output"
+    echo "$output" >"$d/plan.txt"
+}
+
+# bats test_tags=guests
 @test "win10: DriverDatabase binding, first-boot cleanup, network by MAC" {
     inspected win10
     local mac
@@ -263,6 +312,7 @@ readback ()
     grep -qiF "Interfaces\\$(fact nic_guid)" "$steps/40-network.cmd"
 }
 
+# bats test_tags=guests
 @test "win10: two-phase: SATA first, no offline binding, phases recorded" {
     inspected win10
     local sum
@@ -282,6 +332,7 @@ readback ()
 
 # ---------------------------------------------------------------- win11
 
+# bats test_tags=guests
 @test "win11 (UEFI, no fallback loader): bootx64.efi made from bootmgfw.efi" {
     inspected win11
     [ "$(jq -r '.guest.windows.boot.efi_fallback' "$d/inspected.json")" = false ]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The real Debian test guests (tests/images/debian-*.sh) are what we say
 # they are: unfixed, each boots the way it would on VMware (SATA/AHCI here)
 # and fails on virtio the way real migrations fail.  Boots go through

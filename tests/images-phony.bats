@@ -224,16 +224,26 @@ inspect_linux ()
         { echo "$1: open-vm-tools not among the applications" >&2; return 1; }
 }
 
+# bats test_tags=guests
 @test "phony win7: inspected as Windows 7 x86 (6.1)" { inspect_windows win7; }
+# bats test_tags=guests
 @test "phony win10: inspected as Windows 10 x64" { inspect_windows win10; }
+# bats test_tags=guests
 @test "phony win10-hiber: inspected as Windows 10 x64" { inspect_windows win10-hiber; }
+# bats test_tags=guests
 @test "phony win2019: inspected as Windows Server 2019" { inspect_windows win2019; }
+# bats test_tags=guests
 @test "phony win11: inspected as Windows 11 (10.0, build >= 22000)" { inspect_windows win11; }
+# bats test_tags=guests
 @test "phony win2022: inspected as Windows Server 2022" { inspect_windows win2022; }
+# bats test_tags=guests
 @test "phony rhel9: inspected as RHEL 9.4" { inspect_linux rhel9; }
+# bats test_tags=guests
 @test "phony sles15: inspected as SLES 15 SP5" { inspect_linux sles15; }
+# bats test_tags=guests
 @test "phony ubuntu2204: inspected as Ubuntu 22.04" { inspect_linux ubuntu2204; }
 
+# bats test_tags=guests
 @test "phony Windows: only win10-hiber is hibernated and refuses writes" {
     requires guestfish
     local n
@@ -251,6 +261,7 @@ inspect_linux ()
     done
 }
 
+# bats test_tags=guests
 @test "phony Windows: SYSTEM hives have the VMware services and the static IPv4 vmxnet3" {
     requires guestfish hivexget
     local n h cs s ifk
@@ -277,6 +288,7 @@ inspect_linux ()
     done
 }
 
+# bats test_tags=guests
 @test "phony win7: CriticalDeviceDatabase binds PVSCSI (pre-Windows 8)" {
     requires guestfish hivexget
     requires_image win7
@@ -285,6 +297,7 @@ inspect_linux ()
     [ "$(hivexget "$h" '\ControlSet001\Control\CriticalDeviceDatabase\pci#ven_15ad&dev_07c0' ClassGUID)" = '{4D36E97B-E325-11CE-BFC1-08002BE10318}' ]
 }
 
+# bats test_tags=guests
 @test "phony Windows: SOFTWARE hives give version, build, type and a VMware Tools uninstaller" {
     requires guestfish hivexget
     local n h k
@@ -304,6 +317,7 @@ inspect_linux ()
     done
 }
 
+# bats test_tags=guests
 @test "phony UEFI Windows: ESP has an x86_64 bootmgfw.efi and a BCD" {
     requires guestfish
     local n seen=0
@@ -318,6 +332,7 @@ inspect_linux ()
     [ "$seen" -ge 1 ]
 }
 
+# bats test_tags=guests
 @test "phony Linux: fake tools run in the guest and log exactly their command lines" {
     requires guestfish
     local n
@@ -341,6 +356,7 @@ inspect_linux ()
     grep -qx '# grub.cfg written by h2k fake grub-mkconfig' "$BATS_FILE_TMPDIR/r/ubuntu2204/fake-run"
 }
 
+# bats test_tags=guests
 @test "phony Linux: network configuration pinned to the VMware NIC" {
     requires guestfish
     local r="$BATS_FILE_TMPDIR/r" n

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # h2k-inspect on the phony Windows guests (tests/images/phony-windows.sh):
 # guest.windows and the Windows risks, checked against each image's facts.
 #

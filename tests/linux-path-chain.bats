@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The Linux path end to end on debian-bios's snapshot chain (tests/images:
 # debian-bios, chain/): the VMX uses base-000001.vmdk, a VMware delta over
 # base.vmdk that holds a marker file and a pattern of bytes the base lacks.

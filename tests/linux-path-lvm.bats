@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The Linux path end to end on the two-disk LVM Debian 12 guest (tests/images:
 # debian-lvm), both disks on PVSCSI: /boot on sda1 (ext4, GRUB in sda's
 # MBR), root and swap on LVs of VG debian-vg, whose one PV is sdb1.  fstab

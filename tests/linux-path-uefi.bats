@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The Linux path end to end on the UEFI Debian 12 guest (tests/images:
 # debian-uefi): GPT, ESP on /dev/sda1, root on /dev/sda2, grub-efi booted
 # from an NVRAM entry for \EFI\debian\grubx64.efi, no EFI/BOOT/BOOTX64.EFI;

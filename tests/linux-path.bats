@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # The Linux path end to end, on a real Debian 12 guest as VMware leaves it
 # (tests/images: debian-bios): static IP on ens192 pinned by a udev rule,
 # fstab and root= on /dev/sda1, an initramfs without virtio, open-vm-tools.

@@ -2,7 +2,7 @@
 # --format table: h2k-inspect's inventory and h2k-fix-linux's plan for
 # people, on stdout instead of the manifest.  The renderers' exact output
 # is unit-tested (tests/unit/inspect/test-report.c,
-# tests/unit/fix-linux/test-report.c); here the CLI contract, and once the
+# tests/unit/common/test-change-report.c); here the CLI contract, and once the
 # real thing on the phony RHEL 9 guest (two appliance launches).
 
 load helpers
@@ -108,6 +108,7 @@ squeeze () { tr -s ' ' <<<"$output"; }
     [[ "$stderr" == *"/guest: missing: run h2k-inspect first"* ]]
 }
 
+# bats test_tags=guests
 @test "report format: the phony RHEL 9 guest's inventory and plan" {
     requires_image rhel9
     # shellcheck disable=SC1091

@@ -1,12 +1,17 @@
 #!/bin/bash
 # Run h2k's tests and print one closing line "N passed, N failed, N skipped".
 #
-#   tests/run-tests.sh [--unit-only] UNIT-TEST-BINARIES...
+#   tests/run-tests.sh [--tier fast|guests|all] [--unit-only] UNIT-TEST-BINARIES...
 #
-# Unit tests (TAP from tests/unit/test.h) run first, then every
-# tests/*.bats file (bats --tap).  H2K_VALGRIND=1 runs unit tests under
-# valgrind.  H2K_BATS="a.bats b.bats" picks bats files.  Each phase's
-# duration is printed, so the time budget stays visible.
+# Two tiers.  "fast" (make check): the unit tests (TAP from
+# tests/unit/test.h), then every bats test that runs no VM.  "guests"
+# (make check-guests): the bats tests tagged "guests" (bats file_tags or
+# test_tags), which build the test guests, launch libguestfs appliances
+# or boot guests under QEMU; no unit tests.  "all" (make check-all):
+# both.  H2K_VALGRIND=1 runs the unit tests under valgrind;
+# --unit-only runs nothing else.  H2K_BATS="a.bats b.bats" picks bats
+# files, run whole unless --tier or H2K_TIER is given.  Each phase's duration is printed, so the time
+# budget stays visible.
 #
 # H2K_JOBS bats files run at a time (default: 2, or 1 on one CPU): the
 # guest boots and appliances run under TCG, mostly on one thread each, so
@@ -16,7 +21,22 @@
 set -u
 top="$(cd "$(dirname "$0")/.." && pwd)"
 unit_only=0
-if [ "${1:-}" = --unit-only ]; then unit_only=1; shift; fi
+# Files named by H2K_BATS run whole unless a tier is asked for.
+if [ -n "${H2K_BATS:-}" ]; then tier=${H2K_TIER:-all}; else tier=${H2K_TIER:-fast}; fi
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --unit-only) unit_only=1; shift ;;
+        --tier) tier="${2:-}"; shift 2 ;;
+        --tier=*) tier="${1#--tier=}"; shift ;;
+        *) break ;;
+    esac
+done
+case "$tier" in
+    fast) filter='!guests' ;;
+    guests) filter=guests; set -- ;;
+    all) filter= ;;
+    *) echo "run-tests.sh: --tier: \"$tier\": expected fast, guests or all" >&2; exit 2 ;;
+esac
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -31,17 +51,18 @@ phase ()
 
 # The test images first, before the unit tests: some unit tests read
 # them (the fake virtio-win tree and ISO), and bats files running two at
-# a time must never build the same image at once.  A whole run builds
-# every image; a run of some bats files (H2K_BATS) or of the unit tests
-# alone builds only what the unit tests read.  An image that cannot be
-# built makes its tests report SKIP with the reason, never pass.
-if [ $unit_only = 0 ] && [ -z "${H2K_BATS:-}" ]; then
+# a time must never build the same image at once.  The fast tier builds
+# what its tests read and runs no VM for (the fake virtio-win tree and
+# ISO, vcsim); the guests tier every image, unless H2K_BATS or
+# --unit-only narrows the run to the fast tier's images.  An image that
+# cannot be built makes its tests report SKIP with the reason, never pass.
+if [ $unit_only = 0 ] && [ -z "${H2K_BATS:-}" ] && [ "$tier" != fast ]; then
     want_images=images
 else
-    want_images=virtio-win-fake
+    want_images="virtio-win-fake vcsim"
 fi
 echo "# building the test images first: $want_images"
-make -s -k -C "$top/tests/images" $want_images >"$log.images" 2>&1 ||
+make -s -k -j"$(nproc)" -C "$top/tests/images" $want_images >"$log.images" 2>&1 ||
     { tail -n 5 "$log.images"; echo "# some images failed to build: their tests will say why"; }
 rm -f "$log.images"
 phase images
@@ -69,7 +90,7 @@ phase unit
 # first; the others follow in name order.
 slow_first="images-debian linux-path-chain fetch-ssh-e2e fetch-http-e2e fetch-vsphere-e2e linux-path-lvm fix-phony fix-windows
 linux-path-uefi validate validate-windows linux-path inspect-windows
-report-format images-phony batch"
+report-format images-phony batch-guest fetch-corpus-ovf fetch-ssh convert flatten fetch-http"
 
 # order FILE...: FILEs, the slow ones first.
 order ()
@@ -94,7 +115,7 @@ run_bats ()
 {
     local f="$1" out="$2/$(basename "$1").tap" start
     start=$(date +%s)
-    bats --tap "$f" >"$out" 2>&1
+    bats --tap ${H2K_FILTER:+--filter-tags "$H2K_FILTER"} "$f" >"$out" 2>&1
     printf '# %s: %ss\n' "$f" "$(( $(date +%s) - start ))" >>"$out"
     flock "$2/lock" sh -c 'echo "# bats: $1"; cat "$2"' _ "$f" "$out"
 }
@@ -104,6 +125,8 @@ if [ $unit_only = 0 ]; then
     cd "$top/tests" || exit 1
     files=${H2K_BATS:-$(ls ./*.bats 2>/dev/null)}
     jobs=${H2K_JOBS:-$(( $(nproc) > 1 ? 2 : 1 ))}
+    export H2K_FILTER="$filter"
+    echo "# tier $tier${filter:+ (bats --filter-tags $filter)}"
     outdir="$(mktemp -d)"
     : >"$outdir/lock"
     # shellcheck disable=SC2086

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=guests
 # h2k-validate on Windows guests: the offline storage checks, the beacon
 # (a step of h2k-fix-windows' first-boot runner, or validate's own
 # one-shot script registered in the overlay's SYSTEM hive), and the

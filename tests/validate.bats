@@ -274,6 +274,7 @@ debian_output_manifest ()
     assert_no_tmpdir
 }
 
+# bats test_tags=guests
 @test "validate: unfixed debian-bios on virtio-blk fails the offline checks, without booting" {
     requires sha256sum
     requires_image debian-bios
@@ -313,6 +314,7 @@ debian_output_manifest ()
     assert_no_tmpdir
 }
 
+# bats test_tags=guests
 @test "validate: unfixed debian-bios on SATA: the beacon reports its static address, ARP proves it" {
     requires qemu-system-x86_64 sha256sum
     requires_image debian-bios
@@ -369,6 +371,7 @@ debian_output_manifest ()
     assert_no_tmpdir
 }
 
+# bats test_tags=guests
 @test "validate: unfixed debian-bios booted on virtio-blk anyway stops in the initramfs" {
     requires qemu-system-x86_64 sha256sum
     requires_image debian-bios
@@ -397,6 +400,7 @@ debian_output_manifest ()
     assert_no_tmpdir
 }
 
+# bats test_tags=guests
 @test "validate: the booted images were not written" {
     requires sha256sum
     requires_image debian-bios
@@ -405,6 +409,7 @@ debian_output_manifest ()
     (cd "$image" && sha256sum -c --quiet "$BATS_FILE_TMPDIR/sha256")
 }
 
+# bats test_tags=guests
 @test "validate: direct kernel boot: static address, DHCP, and a NIC that stays down" {
     boot_tiny
     local m="$BATS_TEST_TMPDIR/m.json" f="$BATS_TEST_TMPDIR/failed.json"
@@ -439,6 +444,7 @@ debian_output_manifest ()
 
 # Defaults: the offline checks run, find no operating system on the blank
 # disk, and the login prompt replaces the beacon (and says why).
+# bats test_tags=guests
 @test "validate: direct kernel boot passes when every NIC is proven" {
     boot_tiny
     local m="$BATS_TEST_TMPDIR/m.json" before

@@ -8,7 +8,8 @@
  * test image is missing) calls SKIP ("why", ...) and returns: RUN then
  * prints "ok N - name # SKIP why", which tests/run-tests.sh counts as
  * skipped, never as passed.  SRCDIR is the source tree (set by the
- * Makefile).
+ * Makefile).  H2K_TEST=name in the environment runs that TEST alone
+ * (H2K_TEST=ovf_corpus_all build/tests/unit/fetch/test-ovf).
  */
 #ifndef H2K_TEST_H
 #define H2K_TEST_H
@@ -57,8 +58,19 @@ static char test_skip_reason[8192];
     snprintf (test_skip_reason, sizeof test_skip_reason, __VA_ARGS__);  \
   } while (0)
 
+/* Whether TEST name runs: all of them, or the one H2K_TEST names. */
+static inline int
+test_selected (const char *name)
+{
+  const char *only = getenv ("H2K_TEST");
+
+  return only == NULL || *only == '\0' || strcmp (only, name) == 0;
+}
+
 #define RUN(name)                                                       \
   do {                                                                  \
+    if (!test_selected (#name))                                         \
+      break;                                                            \
     test_cur_failed = test_cur_skipped = 0;                             \
     fflush (stdout);                                                    \
     test_##name ();                                                     \

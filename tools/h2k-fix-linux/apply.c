@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 
 #define MAX_EDIT_FILE (4 << 20)
 
@@ -16,24 +16,6 @@ static json_object *
 details (json_object *item)
 {
   return h2k_json_get_object (item, "details");
-}
-
-/* Write CONTENT as PATH, backing up what was there; record the change. */
-static int
-replace_file (struct fix *f, json_object *item, const char *path,
-              const char *content, const char *action)
-{
-  CLEANUP_FREE char *before = guest_sha256 (f->g, path);
-  CLEANUP_FREE char *after = NULL, *backup = NULL, *dir = NULL;
-
-  if (before && backup_file (f, path, &backup) == -1)
-    return -1;
-  dir = h2k_dirname (path);
-  if (dir == NULL || guestfs_mkdir_p (f->g, dir) == -1 ||
-      guestfs_write (f->g, path, content, strlen (content)) == -1)
-    return -1;
-  after = guest_sha256 (f->g, path);
-  return record_change (f, item, action, path, before, after, backup, NULL);
 }
 
 /* details: {path, edits: [{line, old, new}]}, new absent = delete.  Each
@@ -45,7 +27,7 @@ apply_edit_lines (struct fix *f, json_object *item)
   json_object *d = details (item);
   const char *path = h2k_json_get_string (d, "path");
   json_object *edits = h2k_json_get_array (d, "edits");
-  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, path, MAX_EDIT_FILE);
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, path, MAX_EDIT_FILE);
   size_t n = edits ? json_object_array_length (edits) : 0;
 
   if (text == NULL) {
@@ -70,7 +52,7 @@ apply_edit_lines (struct fix *f, json_object *item)
     free (text);
     text = next;
   }
-  return replace_file (f, item, path, text, "edit");
+  return h2k_fixer_write (&f->fx, item, "edit", path, NULL, text, NULL);
 }
 
 /* details: {path, content} */
@@ -79,8 +61,8 @@ apply_write_file (struct fix *f, json_object *item)
 {
   json_object *d = details (item);
 
-  return replace_file (f, item, h2k_json_get_string (d, "path"),
-                       h2k_json_get_string (d, "content"), "write");
+  return h2k_fixer_write (&f->fx, item, "write", h2k_json_get_string (d, "path"),
+                          NULL, h2k_json_get_string (d, "content"), NULL);
 }
 
 /* details: {path} */
@@ -88,14 +70,16 @@ int
 apply_remove_file (struct fix *f, json_object *item)
 {
   const char *path = h2k_json_get_string (details (item), "path");
-  CLEANUP_FREE char *before = guest_sha256 (f->g, path);
-  CLEANUP_FREE char *backup = NULL;
+  CLEANUP_FREE char *before = NULL, *backup = NULL;
 
+  if (h2k_fixer_backup (&f->fx, path, &before, &backup) == -1)
+    return -1;
   if (before == NULL)
     return 0;
-  if (backup_file (f, path, &backup) == -1 || guestfs_rm (f->g, path) == -1)
+  if (guestfs_rm (f->fx.g, path) == -1)
     return -1;
-  return record_change (f, item, "remove", path, before, NULL, backup, NULL);
+  return h2k_fixer_record (&f->fx, item, "remove", path, before, NULL, backup, NULL)
+         ? 0 : -1;
 }
 
 /* details: {copies: [{from, to}]}: an existing target is backed up. */
@@ -108,14 +92,8 @@ apply_copy_file (struct fix *f, json_object *item)
     json_object *c = json_object_array_get_idx (copies, i);
     const char *from = h2k_json_get_string (c, "from");
     const char *to = h2k_json_get_string (c, "to");
-    CLEANUP_FREE char *before = guest_sha256 (f->g, to);
-    CLEANUP_FREE char *after = NULL, *backup = NULL, *dir = h2k_dirname (to);
 
-    if (dir == NULL || (before && backup_file (f, to, &backup) == -1) ||
-        guestfs_mkdir_p (f->g, dir) == -1 || guestfs_cp (f->g, from, to) == -1)
-      return -1;
-    after = guest_sha256 (f->g, to);
-    if (record_change (f, item, "copy", to, before, after, backup, NULL) == -1)
+    if (h2k_fixer_copy (&f->fx, item, "copy", from, to) == -1)
       return -1;
   }
   return 0;
@@ -170,31 +148,34 @@ apply_command (struct fix *f, json_object *item)
   for (size_t i = 0; backups && i < json_object_array_length (backups); ++i) {
     CLEANUP_FREE char *b = NULL;
     const char *p = json_object_get_string (json_object_array_get_idx (backups, i));
-    if (h2k_guest_is_file (f->g, p) && backup_file (f, p, &b) == -1)
+    if (h2k_fixer_backup (&f->fx, p, NULL, &b) == -1)
       return -1;
   }
   for (size_t i = 0; i < no; ++i) {
-    CLEANUP_FREE char *sum = guest_sha256 (f->g, json_object_get_string (json_object_array_get_idx (outputs, i)));
+    CLEANUP_FREE char *sum = h2k_guest_sha256 (f->fx.g, json_object_get_string (json_object_array_get_idx (outputs, i)));
     if (json_object_array_add (before, sum ? json_object_new_string (sum) : NULL) != 0)
       return -1;
   }
   h2k_info ("%s: running %s in the guest", h2k_json_get_string (item, "id"), argv[0]);
-  out = guestfs_command (f->g, argv);
+  out = guestfs_command (f->fx.g, argv);
   if (out == NULL)
     return -1;
   h2k_debug ("%s printed: %s", argv[0], out);
   if (no == 0)
-    return record_change (f, item, "command", NULL, NULL, NULL, NULL, strv_to_json (argv));
+    return h2k_fixer_record (&f->fx, item, "command", NULL, NULL, NULL, NULL,
+                             strv_to_json (argv)) ? 0 : -1;
   for (size_t i = 0; i < no; ++i) {
     const char *p = json_object_get_string (json_object_array_get_idx (outputs, i));
-    CLEANUP_FREE char *after = guest_sha256 (f->g, p), *bk = NULL;
+    CLEANUP_FREE char *after = h2k_guest_sha256 (f->fx.g, p), *bk = NULL;
     json_object *b = json_object_array_get_idx (before, i);
-    if (b && json_strings_have (backups, p) && asprintf (&bk, BACKUP_DIR "%s", p) == -1) {
+    if (b && json_strings_have (backups, p) &&
+        asprintf (&bk, "%s%s", f->fx.backup_dir, p) == -1) {
       h2k_error ("out of memory");
       return -1;
     }
-    if (record_change (f, item, "command", p, b ? json_object_get_string (b) : NULL, after, bk,
-                       strv_to_json (argv)) == -1)
+    if (!h2k_fixer_record (&f->fx, item, "command", p,
+                           b ? json_object_get_string (b) : NULL, after, bk,
+                           strv_to_json (argv)))
       return -1;
   }
   return 0;
@@ -213,14 +194,14 @@ apply_fstrim (struct fix *f, json_object *item)
     const char *mp = json_object_get_string (json_object_array_get_idx (mps, i));
     int r;
 
-    guestfs_push_error_handler (f->g, NULL, NULL);
-    r = guestfs_fstrim (f->g, mp, -1);
-    guestfs_pop_error_handler (f->g);
+    guestfs_push_error_handler (f->fx.g, NULL, NULL);
+    r = guestfs_fstrim (f->fx.g, mp, -1);
+    guestfs_pop_error_handler (f->fx.g);
     if (r == -1) {
-      h2k_debug ("%s: fstrim failed: %s", mp, guestfs_last_error (f->g));
+      h2k_debug ("%s: fstrim failed: %s", mp, guestfs_last_error (f->fx.g));
       continue;
     }
-    if (record_change (f, item, "fstrim", mp, NULL, NULL, NULL, NULL) == -1)
+    if (!h2k_fixer_record (&f->fx, item, "fstrim", mp, NULL, NULL, NULL, NULL))
       return -1;
   }
   return 0;

@@ -1,80 +1,13 @@
-/* h2k-fix-linux: plan items, backups, change records, text edits. */
+/* h2k-fix-linux: the planners' helpers: text edits, edit-lines and
+ * command details, device names to filesystems.
+ */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "h2k.h"
-#include "fix.h"
-
-json_object *
-plan_add (struct fix *f, const char *action, const char *file,
-          json_object *details, const char *fs, ...)
-{
-  json_object *item;
-  va_list args;
-
-  va_start (args, fs);
-  item = h2k_plan_add (f->plan, "h2k-fix-linux", action, file, details, fs, args);
-  va_end (args);
-  return item;
-}
-
-char *
-guest_sha256 (guestfs_h *g, const char *path)
-{
-  if (!h2k_guest_is_file (g, path))
-    return NULL;
-  return guestfs_checksum (g, "sha256", path);
-}
-
-int
-backup_file (struct fix *f, const char *path, char **backup)
-{
-  CLEANUP_FREE char *dir = NULL;
-
-  *backup = NULL;
-  if (asprintf (backup, BACKUP_DIR "%s", path) == -1) {
-    *backup = NULL;
-    h2k_error ("out of memory");
-    return -1;
-  }
-  if (h2k_guest_is_file (f->g, *backup))
-    return 0;                   /* keep the first, original backup */
-  dir = h2k_dirname (*backup);
-  if (dir == NULL || guestfs_mkdir_p (f->g, dir) == -1 ||
-      guestfs_cp_a (f->g, path, *backup) == -1)
-    return -1;
-  h2k_debug ("backed up %s to %s", path, *backup);
-  return 0;
-}
-
-int
-record_change (struct fix *f, json_object *item, const char *action,
-               const char *path, const char *before, const char *after,
-               const char *backup, json_object *command)
-{
-  json_object *c = json_object_new_object ();
-
-  if (c == NULL || json_object_array_add (f->changes, c) != 0) {
-    json_object_put (c);
-    json_object_put (command);
-    h2k_error ("out of memory");
-    return -1;
-  }
-  if (h2k_json_set_string (c, "plan_id", h2k_json_get_string (item, "id")) == -1 ||
-      h2k_json_set_string (c, "action", action) == -1 ||
-      (path && h2k_json_set_string (c, "path", path) == -1) ||
-      (before && h2k_json_set_string (c, "before_sha256", before) == -1) ||
-      (after && h2k_json_set_string (c, "after_sha256", after) == -1) ||
-      (backup && h2k_json_set_string (c, "backup", backup) == -1) ||
-      (command && h2k_json_set (c, "command", command) == -1))
-    return -1;
-  h2k_info ("%s: %s%s%s", h2k_json_get_string (item, "id"), action,
-            path ? " " : "", path ? path : "");
-  return 0;
-}
+#include "fix-linux.h"
 
 /* Start and length of line LINE in TEXT (without its newline). */
 static const char *

@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 
 static int
 add_copy (json_object *copies, const char *dir, const char *name, const char *to)
@@ -43,7 +43,7 @@ loader_dir (struct fix *f, const char **loader)
 
     if (asprintf (&pattern, "/boot/efi/EFI/*/%s", names[i]) == -1)
       return NULL;
-    found = h2k_guest_glob (f->g, pattern);
+    found = h2k_guest_glob (f->fx.g, pattern);
     for (size_t j = 0; found && found[j]; ++j) {
       if (strcasestr (found[j], "/EFI/BOOT/"))
         continue;
@@ -64,8 +64,8 @@ plan_efi (struct fix *f)
 
   if (kind == NULL || (strcmp (kind, "uefi") && strcmp (kind, "both")))
     return 0;
-  if (h2k_guest_is_file (f->g, "/boot/efi/EFI/BOOT/BOOTX64.EFI") ||
-      h2k_guest_is_file (f->g, "/boot/efi/EFI/boot/bootx64.efi"))
+  if (h2k_guest_is_file (f->fx.g, "/boot/efi/EFI/BOOT/BOOTX64.EFI") ||
+      h2k_guest_is_file (f->fx.g, "/boot/efi/EFI/boot/bootx64.efi"))
     return 0;
   dir = loader_dir (f, &loader);
   if (dir == NULL) {
@@ -82,7 +82,7 @@ plan_efi (struct fix *f)
     if (asprintf (&grub, "%s/grubx64.efi", dir) == -1)
       goto fail;
     /* shim loads grubx64.efi from its own directory. */
-    if (!h2k_guest_is_file (f->g, grub)) {
+    if (!h2k_guest_is_file (f->fx.g, grub)) {
       json_object_put (d);
       h2k_error ("%s: the guest boots through shim but has no grubx64.efi "
                  "beside it", dir);
@@ -93,18 +93,18 @@ plan_efi (struct fix *f)
     CLEANUP_FREE char *mm = NULL;
     if (asprintf (&mm, "%s/mmx64.efi", dir) == -1)
       goto fail;
-    if (h2k_guest_is_file (f->g, mm) &&
+    if (h2k_guest_is_file (f->fx.g, mm) &&
         add_copy (copies, dir, "mmx64.efi", "/boot/efi/EFI/BOOT/mmx64.efi") == -1)
       goto fail;
   }
   if (asprintf (&cfg, "%s/grub.cfg", dir) == -1)
     goto fail;
-  if (h2k_guest_is_file (f->g, cfg) &&
+  if (h2k_guest_is_file (f->fx.g, cfg) &&
       add_copy (copies, dir, "grub.cfg", "/boot/efi/EFI/BOOT/grub.cfg") == -1)
     goto fail;
-  return plan_add (f, "copy-file", "/boot/efi/EFI/BOOT/BOOTX64.EFI", d,
-                   "no fallback loader: copy %s/%s to EFI/BOOT/BOOTX64.EFI, "
-                   "the path OVMF boots without an NVRAM entry", dir, loader) ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "copy-file", "/boot/efi/EFI/BOOT/BOOTX64.EFI", d,
+                         "no fallback loader: copy %s/%s to EFI/BOOT/BOOTX64.EFI, "
+                         "the path OVMF boots without an NVRAM entry", dir, loader) ? 0 : -1;
  fail:
   json_object_put (d);
   h2k_error ("out of memory");

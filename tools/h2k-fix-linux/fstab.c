@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 
 #define MAX_TABLE (1 << 20)
 
@@ -57,7 +57,7 @@ static int
 plan_table (struct fix *f, const char *path, parser_fn parse, const char *specfield,
             int field)
 {
-  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, path, MAX_TABLE);
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, path, MAX_TABLE);
   CLEANUP_JSON json_object *tab = NULL;
   json_object *d;
   size_t n;
@@ -104,11 +104,11 @@ plan_table (struct fix *f, const char *path, parser_fn parse, const char *specfi
     json_object_put (d);
     return 0;
   }
-  return plan_add (f, "edit-lines", path, d,
-                   "%d entr%s of %s name%s a device by a name that changes on "
-                   "virtio; use UUID= (or the virtio name where there is none)",
-                   changed, changed == 1 ? "y" : "ies", path,
-                   changed == 1 ? "s" : "") ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "edit-lines", path, d,
+                         "%d entr%s of %s name%s a device by a name that changes on "
+                         "virtio; use UUID= (or the virtio name where there is none)",
+                         changed, changed == 1 ? "y" : "ies", path,
+                         changed == 1 ? "s" : "") ? 0 : -1;
 }
 
 int

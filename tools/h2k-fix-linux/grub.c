@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 
 #define MAX_CFG (4 << 20)
 
@@ -83,7 +83,7 @@ plan_default_grub (struct fix *f, int *planned)
 {
   static const char *const path = "/etc/default/grub";
   static const char *const keys[] = { "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT", NULL };
-  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, path, MAX_CFG);
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, path, MAX_CFG);
   CLEANUP_JSON json_object *doc = NULL;
   json_object *vars, *lines, *d;
   const char *v;
@@ -126,9 +126,9 @@ plan_default_grub (struct fix *f, int *planned)
     return 0;
   }
   *planned = 1;
-  return plan_add (f, "edit-lines", path, d,
-                   "root=/resume= by UUID, and GRUB_DISABLE_LINUX_UUID off: "
-                   "grub-mkconfig must not write device names") ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "edit-lines", path, d,
+                         "root=/resume= by UUID, and GRUB_DISABLE_LINUX_UUID off: "
+                         "grub-mkconfig must not write device names") ? 0 : -1;
  fail:
   json_object_put (d);
   return -1;
@@ -138,13 +138,13 @@ plan_default_grub (struct fix *f, int *planned)
 static int
 plan_line_files (struct fix *f)
 {
-  CLEANUP_FREE_STRV char **bls = h2k_guest_glob (f->g, "/boot/loader/entries/*.conf");
+  CLEANUP_FREE_STRV char **bls = h2k_guest_glob (f->fx.g, "/boot/loader/entries/*.conf");
   const char *resume = "/etc/initramfs-tools/conf.d/resume";
 
   if (bls == NULL)
     return -1;
-  if (h2k_guest_is_file (f->g, resume)) {
-    CLEANUP_FREE char *text = h2k_guest_read_text (f->g, resume, MAX_CFG);
+  if (h2k_guest_is_file (f->fx.g, resume)) {
+    CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, resume, MAX_CFG);
     CLEANUP_JSON json_object *doc = text ? h2k_linuxcfg_shellvars (text, strlen (text), resume) : NULL;
     const char *v = h2k_json_get_string (h2k_json_get_object (doc, "vars"), "RESUME");
     json_object *fs = v && is_device_name (v) ? filesystem_for_device (f, v) : NULL;
@@ -155,12 +155,12 @@ plan_line_files (struct fix *f)
       json_object *d = edit_details (resume);
       if (old == NULL || d == NULL || asprintf (&new_line, "RESUME=%s", stable) == -1 ||
           edit_add (d, line, old, new_line) == -1 ||
-          !plan_add (f, "edit-lines", resume, d, "the resume device by UUID"))
+          !h2k_fixer_plan (&f->fx, "edit-lines", resume, d, "the resume device by UUID"))
         return -1;
     }
   }
   for (size_t i = 0; bls[i]; ++i) {
-    CLEANUP_FREE char *text = h2k_guest_read_text (f->g, bls[i], MAX_CFG);
+    CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, bls[i], MAX_CFG);
     CLEANUP_JSON json_object *doc = text ? h2k_linuxcfg_bls (text, strlen (text), bls[i]) : NULL;
     const char *opts = h2k_json_get_string (doc, "options");
     CLEANUP_FREE char *fixed = NULL, *old = NULL, *new_line = NULL;
@@ -177,7 +177,7 @@ plan_line_files (struct fix *f)
     d = edit_details (bls[i]);
     if (old == NULL || d == NULL || asprintf (&new_line, "options %s", fixed) == -1 ||
         edit_add (d, line, old, new_line) == -1 ||
-        !plan_add (f, "edit-lines", bls[i], d, "BLS entry: root=/resume= by UUID"))
+        !h2k_fixer_plan (&f->fx, "edit-lines", bls[i], d, "BLS entry: root=/resume= by UUID"))
       return -1;
   }
   return 0;
@@ -204,8 +204,8 @@ plan_grubenv (struct fix *f)
     const char *opts, *tool = NULL;
     int err;
 
-    if (!h2k_guest_is_file (f->g, envs[i]) ||
-        (text = h2k_guest_read_text (f->g, envs[i], MAX_CFG)) == NULL)
+    if (!h2k_guest_is_file (f->fx.g, envs[i]) ||
+        (text = h2k_guest_read_text (f->fx.g, envs[i], MAX_CFG)) == NULL)
       continue;
     doc = h2k_linuxcfg_grubenv (text, strlen (text), envs[i]);
     if (doc == NULL)
@@ -217,7 +217,7 @@ plan_grubenv (struct fix *f)
       continue;
     }
     for (size_t j = 0; j < sizeof tools / sizeof tools[0] && !tool; ++j)
-      if (h2k_guest_is_file (f->g, tools[j][0]))
+      if (h2k_guest_is_file (f->fx.g, tools[j][0]))
         tool = tools[j][1];
     if (tool == NULL) {
       h2k_error ("%s: kernelopts names a device (%s) and the guest has no "
@@ -230,9 +230,9 @@ plan_grubenv (struct fix *f)
     }
     const char *argv[] = { tool, envs[i], "set", assign, NULL };
     const char *files[] = { envs[i], NULL };
-    if (!plan_add (f, "command", envs[i], command_details (argv, files, files),
-                   "grubenv's kernelopts (the BLS entries' $kernelopts): "
-                   "root=/resume= by UUID, with the guest's %s", tool))
+    if (!h2k_fixer_plan (&f->fx, "command", envs[i], command_details (argv, files, files),
+                         "grubenv's kernelopts (the BLS entries' $kernelopts): "
+                         "root=/resume= by UUID, with the guest's %s", tool))
       return -1;
   }
   return 0;
@@ -242,7 +242,7 @@ plan_grubenv (struct fix *f)
 static int
 grub_cfg_needs_regen (struct fix *f, const char *cfg)
 {
-  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, cfg, MAX_CFG);
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, cfg, MAX_CFG);
   CLEANUP_JSON json_object *doc = text ? h2k_linuxcfg_grub_cfg (text, strlen (text), cfg) : NULL;
   json_object *entries = h2k_json_get_array (doc, "entries");
 
@@ -272,12 +272,12 @@ plan_grub (struct fix *f)
     return -1;
   for (size_t i = 0; maps[i]; ++i) {
     json_object *d;
-    if (!h2k_guest_is_file (f->g, maps[i]))
+    if (!h2k_guest_is_file (f->fx.g, maps[i]))
       continue;
     d = json_object_new_object ();
     if (d == NULL || h2k_json_set_string (d, "path", maps[i]) == -1 ||
-        !plan_add (f, "remove-file", maps[i], d,
-                   "device.map names the source's disks; grub works without it"))
+        !h2k_fixer_plan (&f->fx, "remove-file", maps[i], d,
+                         "device.map names the source's disks; grub works without it"))
       return -1;
     planned = 1;
   }
@@ -286,11 +286,11 @@ plan_grub (struct fix *f)
     const char *argv[] = { tool, "-o", cfg, NULL };
     const char *files[] = { cfg, NULL };
 
-    if (!h2k_guest_is_file (f->g, cfg) || (!planned && !grub_cfg_needs_regen (f, cfg)))
+    if (!h2k_guest_is_file (f->fx.g, cfg) || (!planned && !grub_cfg_needs_regen (f, cfg)))
       continue;
-    if (!plan_add (f, "command", cfg, command_details (argv, files, files),
-                   "regenerate %s with the guest's %s so that every entry "
-                   "boots by UUID", cfg, tool))
+    if (!h2k_fixer_plan (&f->fx, "command", cfg, command_details (argv, files, files),
+                         "regenerate %s with the guest's %s so that every entry "
+                         "boots by UUID", cfg, tool))
       return -1;
   }
   return 0;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 
 static const char *const virtio[] = {
   "virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", NULL
@@ -39,7 +39,7 @@ builtin_or_in (struct fix *f, const char *version, char **mods, const char *m)
   if (asprintf (&path, "/lib/modules/%s/modules.builtin", version) == -1 ||
       asprintf (&needle, "/%s.ko\n", m) == -1)
     return 0;
-  text = h2k_guest_read_text (f->g, path, 4 << 20);
+  text = h2k_guest_read_text (f->fx.g, path, 4 << 20);
   return text && strstr (text, needle);
 }
 
@@ -56,9 +56,9 @@ kernels_needing (struct fix *f, json_object *need)
     CLEANUP_FREE_STRV char **mods = NULL;
     int missing = 0;
 
-    if (img == NULL || !h2k_guest_is_file (f->g, img))
+    if (img == NULL || !h2k_guest_is_file (f->fx.g, img))
       continue;
-    mods = h2k_guest_initramfs_modules (f->g, img);
+    mods = h2k_guest_initramfs_modules (f->fx.g, img);
     if (mods == NULL)
       return -1;
     for (size_t j = 0; virtio[j]; ++j)
@@ -105,7 +105,7 @@ with_modules (const char *old, int *added)
 static int
 plan_itools (struct fix *f, json_object *need)
 {
-  CLEANUP_FREE char *old = h2k_guest_read_text (f->g, ITOOLS_MODULES, 1 << 20);
+  CLEANUP_FREE char *old = h2k_guest_read_text (f->fx.g, ITOOLS_MODULES, 1 << 20);
   CLEANUP_FREE char *content = NULL;
   const char *argv[] = { "update-initramfs", "-u", "-k", "all", NULL };
   size_t n = json_object_array_length (need);
@@ -122,16 +122,16 @@ plan_itools (struct fix *f, json_object *need)
     d = json_object_new_object ();
     if (d == NULL || h2k_json_set_string (d, "path", ITOOLS_MODULES) == -1 ||
         h2k_json_set_string (d, "content", content) == -1 ||
-        !plan_add (f, "write-file", ITOOLS_MODULES, d,
-                   "list the virtio drivers so that every initramfs holds them"))
+        !h2k_fixer_plan (&f->fx, "write-file", ITOOLS_MODULES, d,
+                         "list the virtio drivers so that every initramfs holds them"))
       return -1;
   }
   for (size_t i = 0; i < n; ++i)
     images[i] = h2k_json_get_string (json_object_array_get_idx (need, i), "initramfs");
-  return plan_add (f, "command", NULL, command_details (argv, images, images),
-                   "rebuild the initramfs of %zu kernel%s with update-initramfs; "
-                   "the previous images are kept in " BACKUP_DIR, n,
-                   n == 1 ? "" : "s") ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "command", NULL, command_details (argv, images, images),
+                         "rebuild the initramfs of %zu kernel%s with update-initramfs; "
+                         "the previous images are kept in " BACKUP_DIR, n,
+                         n == 1 ? "" : "s") ? 0 : -1;
 }
 
 /* The command line that rebuilds kernel K's image, into ARGV (at most
@@ -183,9 +183,9 @@ plan_rebuild_each (struct fix *f, json_object *need, const char *tool,
     const char *files[] = { img, NULL };
 
     fill (k, argv);
-    if (!plan_add (f, "command", img, command_details (argv, files, files),
-                   "rebuild %s with %s; the previous image is kept in "
-                   BACKUP_DIR, img, tool))
+    if (!h2k_fixer_plan (&f->fx, "command", img, command_details (argv, files, files),
+                         "rebuild %s with %s; the previous image is kept in "
+                         BACKUP_DIR, img, tool))
       return -1;
   }
   return 0;
@@ -197,15 +197,15 @@ plan_dracut (struct fix *f, json_object *need)
   static const char content[] =
     "# Written by h2k-fix-linux: the disk and NIC are virtio on KVM.\n"
     "add_drivers+=\" virtio_pci virtio_blk virtio_scsi virtio_net \"\n";
-  CLEANUP_FREE char *old = h2k_guest_read_text (f->g, DRACUT_CONF, 1 << 20);
+  CLEANUP_FREE char *old = h2k_guest_read_text (f->fx.g, DRACUT_CONF, 1 << 20);
   json_object *d;
 
   if (old == NULL || strcmp (old, content) != 0) {
     d = json_object_new_object ();
     if (d == NULL || h2k_json_set_string (d, "path", DRACUT_CONF) == -1 ||
         h2k_json_set_string (d, "content", content) == -1 ||
-        !plan_add (f, "write-file", DRACUT_CONF, d,
-                   "have dracut add the virtio drivers to every initramfs"))
+        !h2k_fixer_plan (&f->fx, "write-file", DRACUT_CONF, d,
+                         "have dracut add the virtio drivers to every initramfs"))
       return -1;
   }
   return plan_rebuild_each (f, need, "dracut", dracut_argv);
@@ -314,7 +314,7 @@ static int
 plan_module_list (struct fix *f, const char *path, const char *name,
                   const char *why)
 {
-  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, path, 1 << 20);
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, path, 1 << 20);
   CLEANUP_FREE char *old = NULL, *new_line = NULL, *content = NULL;
   int line, added;
   json_object *d;
@@ -333,7 +333,7 @@ plan_module_list (struct fix *f, const char *path, const char *name,
     if (d == NULL || h2k_json_set_string (d, "path", path) == -1 ||
         h2k_json_set_string (d, "content", content) == -1)
       goto oom;
-    return plan_add (f, "write-file", path, d, "%s", why) ? 0 : -1;
+    return h2k_fixer_plan (&f->fx, "write-file", path, d, "%s", why) ? 0 : -1;
   }
   if ((old = text_line (text, line)) == NULL ||
       (new_line = list_assignment_with (old, virtio, &added)) == NULL) {
@@ -348,7 +348,7 @@ plan_module_list (struct fix *f, const char *path, const char *name,
   d = edit_details (path);
   if (d == NULL || edit_add (d, line, old, new_line) == -1)
     goto oom;
-  return plan_add (f, "edit-lines", path, d, "%s", why) ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "edit-lines", path, d, "%s", why) ? 0 : -1;
  oom:
   h2k_error ("out of memory");
   return -1;
@@ -371,7 +371,7 @@ plan_mkinitrd (struct fix *f, json_object *need)
 {
   static const char sysconfig[] = "/etc/sysconfig/kernel";
 
-  if (!h2k_guest_is_file (f->g, sysconfig)) {
+  if (!h2k_guest_is_file (f->fx.g, sysconfig)) {
     h2k_error ("the initramfs lacks virtio and this guest builds it with "
                "Red Hat's mkinitrd (no %s), which h2k-fix-linux does not "
                "drive", sysconfig);

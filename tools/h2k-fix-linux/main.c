@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 #include "report.h"
 
 enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_FORMAT };
@@ -79,16 +79,16 @@ plan_relabel (struct fix *f, size_t first)
   const char *se = h2k_json_get_string (f->guest, "selinux");
   json_object *d;
 
-  if (json_object_array_length (f->plan) == first || se == NULL ||
+  if (json_object_array_length (f->fx.plan) == first || se == NULL ||
       (strcmp (se, "enforcing") && strcmp (se, "permissive")) ||
-      h2k_guest_is_file (f->g, "/.autorelabel"))
+      h2k_guest_is_file (f->fx.g, "/.autorelabel"))
     return 0;
   d = json_object_new_object ();
   if (d == NULL || h2k_json_set_string (d, "path", "/.autorelabel") == -1 ||
       h2k_json_set_string (d, "content", "") == -1)
     return -1;
-  return plan_add (f, "write-file", "/.autorelabel", d,
-                   "SELinux is %s: relabel the files we wrote at first boot", se)
+  return h2k_fixer_plan (&f->fx, "write-file", "/.autorelabel", d,
+                         "SELinux is %s: relabel the files we wrote at first boot", se)
          ? 0 : -1;
 }
 
@@ -101,9 +101,9 @@ plan_fstrim (struct fix *f, size_t first)
   CLEANUP_FREE_STRV char **mps = NULL;
   json_object *d, *arr;
 
-  if (json_object_array_length (f->plan) == first)
+  if (json_object_array_length (f->fx.plan) == first)
     return 0;
-  mps = guestfs_mountpoints (f->g);
+  mps = guestfs_mountpoints (f->fx.g);
   d = json_object_new_object ();
   arr = json_object_new_array ();
   if (mps == NULL || d == NULL || arr == NULL || h2k_json_set (d, "mountpoints", arr) == -1) {
@@ -115,28 +115,9 @@ plan_fstrim (struct fix *f, size_t first)
       json_object_put (d);
       return -1;
     }
-  return plan_add (f, "fstrim", NULL, d,
-                   "discard the free space of every filesystem, so that "
-                   "h2k-convert copies less") ? 0 : -1;
-}
-
-static void
-print_plan (json_object *plan, size_t first)
-{
-  size_t n = json_object_array_length (plan);
-
-  if (n == first)
-    h2k_info ("plan: nothing to change");
-  for (size_t i = first; i < n; ++i) {
-    json_object *it = json_object_array_get_idx (plan, i);
-    json_object *files = h2k_json_get_array (it, "files");
-    const char *file = files && json_object_array_length (files)
-      ? json_object_get_string (json_object_array_get_idx (files, 0)) : NULL;
-
-    h2k_info ("plan %s: %s%s%s%s", h2k_json_get_string (it, "id"),
-              file ? file : "", file ? ": " : "",
-              h2k_json_get_string (it, "reason"), "");
-  }
+  return h2k_fixer_plan (&f->fx, "fstrim", NULL, d,
+                         "discard the free space of every filesystem, so that "
+                         "h2k-convert copies less") ? 0 : -1;
 }
 
 static int
@@ -177,28 +158,31 @@ run (json_object *m, const struct fix_opts *o, size_t *first_out)
   CLEANUP_GUESTFS guestfs_h *g = NULL;
   json_object *guest = h2k_json_get_object (m, "guest");
   int mode = o->dry_run ? H2K_GUEST_RO : H2K_GUEST_RW;
-  struct fix f = { .m = m, .guest = guest, .o = o };
+  struct fix f = {
+    .fx = { .tool = "h2k-fix-linux", .backup_dir = BACKUP_DIR },
+    .m = m, .guest = guest, .o = o,
+  };
   size_t first;
 
   if (check_input (guest) == -1)
     return -1;
-  f.plan = h2k_json_ensure_array (m, "plan");
-  f.changes = h2k_json_ensure_array (m, "changes");
-  if (f.plan == NULL || f.changes == NULL)
+  f.fx.plan = h2k_json_ensure_array (m, "plan");
+  f.fx.changes = h2k_json_ensure_array (m, "changes");
+  if (f.fx.plan == NULL || f.fx.changes == NULL)
     return -1;
-  g = f.g = h2k_guest_launch (m, mode);
+  g = f.fx.g = h2k_guest_launch (m, mode);
   if (g == NULL || mount_guest (g, guest, mode) == -1)
     return -1;
-  first = *first_out = json_object_array_length (f.plan);
+  first = *first_out = json_object_array_length (f.fx.plan);
   for (size_t i = 0; i < sizeof planners / sizeof planners[0]; ++i)
     if (planners[i] (&f) == -1)
       return -1;
   if (plan_relabel (&f, first) == -1 || plan_fstrim (&f, first) == -1)
     return -1;
-  print_plan (f.plan, first);
+  h2k_fixer_print_plan (&f.fx, first);
   if (!o->dry_run)
-    for (size_t i = first; i < json_object_array_length (f.plan); ++i)
-      if (apply (&f, json_object_array_get_idx (f.plan, i)) == -1)
+    for (size_t i = first; i < json_object_array_length (f.fx.plan); ++i)
+      if (apply (&f, json_object_array_get_idx (f.fx.plan, i)) == -1)
         return -1;
   if (guestfs_umount_all (g) == -1 || guestfs_shutdown (g) == -1)
     return -1;
@@ -218,7 +202,7 @@ main (int argc, char **argv)
   static struct h2k_tool tool;
   struct fix_opts o = { 0 };
   enum h2k_format format = H2K_FORMAT_MANIFEST;
-  struct fix_report rep = { 0 };
+  struct h2k_plan_report rep = { 0 };
   json_object *m = NULL;
   int c, r = -1;
 
@@ -242,6 +226,6 @@ main (int argc, char **argv)
     r = run (m, &o, &rep.first);
   rep.dry_run = o.dry_run;
   if (format == H2K_FORMAT_TABLE)
-    return h2k_tool_finish_report (&tool, m, r, fix_render_plan, &rep);
+    return h2k_tool_finish_report (&tool, m, r, h2k_render_plan, &rep);
   return h2k_tool_finish (&tool, m, r);
 }

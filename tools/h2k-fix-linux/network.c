@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 
 /* The source MAC of the NIC configured as interface IFACE: its MAC pin,
  * or the VM's only NIC when the guest configures only one interface.
@@ -64,15 +64,15 @@ plan_link (struct fix *f, const char *name, const char *mac)
     h2k_error ("out of memory");
     return -1;
   }
-  old = h2k_guest_read_text (f->g, path, 1 << 16);
+  old = h2k_guest_read_text (f->fx.g, path, 1 << 16);
   if (old && strcmp (old, content) == 0)
     return 0;
   d = json_object_new_object ();
   if (d == NULL || h2k_json_set_string (d, "path", path) == -1 ||
       h2k_json_set_string (d, "content", content) == -1 ||
-      !plan_add (f, "write-file", path, d,
-                 "the virtio NIC with MAC %s must be named %s, as the "
-                 "configuration expects", lmac, name))
+      !h2k_fixer_plan (&f->fx, "write-file", path, d,
+                       "the virtio NIC with MAC %s must be named %s, as the "
+                       "configuration expects", lmac, name))
     return -1;
   return 0;
 }
@@ -81,12 +81,12 @@ plan_link (struct fix *f, const char *name, const char *mac)
 static int
 plan_udev_rules (struct fix *f)
 {
-  CLEANUP_FREE_STRV char **files = h2k_guest_glob (f->g, "/etc/udev/rules.d/*persistent-net*.rules");
+  CLEANUP_FREE_STRV char **files = h2k_guest_glob (f->fx.g, "/etc/udev/rules.d/*persistent-net*.rules");
 
   if (files == NULL)
     return -1;
   for (size_t i = 0; files[i]; ++i) {
-    CLEANUP_FREE char *text = h2k_guest_read_text (f->g, files[i], 1 << 20);
+    CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, files[i], 1 << 20);
     CLEANUP_JSON json_object *rules = text ? h2k_linuxcfg_udev_net (text, strlen (text), files[i]) : NULL;
     size_t n = rules ? json_object_array_length (rules) : 0;
     json_object *d;
@@ -104,9 +104,9 @@ plan_udev_rules (struct fix *f)
         return -1;
       }
     }
-    if (!plan_add (f, "edit-lines", files[i], d,
-                   "persistent-net rules pin NIC names to the source's MACs "
-                   "and drivers; the .link files take over"))
+    if (!h2k_fixer_plan (&f->fx, "edit-lines", files[i], d,
+                         "persistent-net rules pin NIC names to the source's MACs "
+                         "and drivers; the .link files take over"))
       return -1;
   }
   return 0;
@@ -116,7 +116,7 @@ plan_udev_rules (struct fix *f)
 static int
 plan_ifcfg_pin (struct fix *f, const char *path)
 {
-  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, path, 1 << 20);
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, path, 1 << 20);
   CLEANUP_JSON json_object *doc = text ? h2k_linuxcfg_shellvars (text, strlen (text), path) : NULL;
   json_object *vars = h2k_json_get_object (doc, "vars");
   json_object *lines = h2k_json_get_object (doc, "lines");
@@ -142,16 +142,16 @@ plan_ifcfg_pin (struct fix *f, const char *path)
     json_object_put (d);
     return d ? 0 : -1;
   }
-  return plan_add (f, "edit-lines", path, d,
-                   "drop the MAC pin: the profile names its DEVICE, which the "
-                   ".link file keeps") ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "edit-lines", path, d,
+                         "drop the MAC pin: the profile names its DEVICE, which the "
+                         ".link file keeps") ? 0 : -1;
 }
 
 /* mac-address= in a NetworkManager keyfile that sets interface-name=. */
 static int
 plan_nm_pin (struct fix *f, const char *path)
 {
-  CLEANUP_FREE char *text = h2k_guest_read_text (f->g, path, 1 << 20);
+  CLEANUP_FREE char *text = h2k_guest_read_text (f->fx.g, path, 1 << 20);
   CLEANUP_JSON json_object *doc = text ? h2k_linuxcfg_ini (text, strlen (text), path) : NULL;
   json_object *sections = h2k_json_get_array (doc, "sections");
   json_object *d;
@@ -180,9 +180,9 @@ plan_nm_pin (struct fix *f, const char *path)
     json_object_put (d);
     return d ? 0 : -1;
   }
-  return plan_add (f, "edit-lines", path, d,
-                   "drop the MAC pin: the connection names its interface, "
-                   "which the .link file keeps") ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "edit-lines", path, d,
+                         "drop the MAC pin: the connection names its interface, "
+                         "which the .link file keeps") ? 0 : -1;
 }
 
 /* Did an earlier interface than IDX, with the same name, get the .link

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fix.h"
+#include "fix-linux.h"
 
 static int
 installed (struct fix *f, const char *root, const char *pkg)
@@ -16,9 +16,9 @@ installed (struct fix *f, const char *root, const char *pkg)
   struct guestfs_application2_list *apps;
   int found = 0;
 
-  guestfs_push_error_handler (f->g, NULL, NULL);
-  apps = guestfs_inspect_list_applications2 (f->g, root);
-  guestfs_pop_error_handler (f->g);
+  guestfs_push_error_handler (f->fx.g, NULL, NULL);
+  apps = guestfs_inspect_list_applications2 (f->fx.g, root);
+  guestfs_pop_error_handler (f->fx.g);
   for (size_t i = 0; apps && i < apps->len; ++i)
     if (strcmp (apps->val[i].app2_name, pkg) == 0)
       found = 1;
@@ -62,6 +62,6 @@ plan_tools (struct fix *f)
   }
   if (k == 2)
     return 0;
-  return plan_add (f, "command", NULL, command_details (argv, NULL, NULL),
-                   "remove the old hypervisor's tools with %s", argv[0]) ? 0 : -1;
+  return h2k_fixer_plan (&f->fx, "command", NULL, command_details (argv, NULL, NULL),
+                         "remove the old hypervisor's tools with %s", argv[0]) ? 0 : -1;
 }

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "h2k.h"
-#include "fixwin.h"
+#include "fix-windows.h"
 
 #define MAX_DRIVER_SIZE (64 << 20)    /* one file of a package, or an MSI */
 #define MAX_PKG_FILES   256           /* files in one package folder */

@@ -25,7 +25,7 @@
 #include <json-c/json.h>
 
 #include "h2k.h"
-#include "fixwin.h"
+#include "fix-windows.h"
 
 /* The runner gives up on every step left once Windows has started it
  * this many times: no step reboots forever by design (3010 marks it

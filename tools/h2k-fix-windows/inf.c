@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #include "h2k.h"
-#include "fixwin.h"
+#include "fix-windows.h"
 
 #define INF_MAX_FILE     (8 << 20)
 #define INF_MAX_LINE     (64 << 10)     /* a logical line, continued lines joined */

@@ -8,9 +8,12 @@
 #include <string.h>
 
 #include "h2k.h"
-#include "fixwin.h"
+#include "fix-windows.h"
+#include "report.h"
 
-enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_VIRTIO_WIN, OPT_STORAGE, OPT_STRATEGY };
+enum {
+  OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_VIRTIO_WIN, OPT_STORAGE, OPT_STRATEGY, OPT_FORMAT,
+};
 
 static void
 usage (FILE *fp, int status)
@@ -35,6 +38,8 @@ usage (FILE *fp, int status)
            "      --boot-strategy=S    single (default: boot-start registration) or\n"
            "                           two-phase (boot 1 on SATA installs the drivers)\n"
            "  -n, --dry-run            plan only: record and print the plan\n"
+           "      --format=FMT         what goes to stdout: manifest (default) or\n"
+           "                           table (the numbered plan, for review)\n"
            "      --keep-hypervisor-tools\n"
            "                           do not disable other hypervisors' drivers and\n"
            "                           services nor uninstall their tools\n"
@@ -55,12 +60,14 @@ main (int argc, char **argv)
     { "virtio-win", required_argument, NULL, OPT_VIRTIO_WIN },
     { "storage", required_argument, NULL, OPT_STORAGE },
     { "boot-strategy", required_argument, NULL, OPT_STRATEGY },
+    { "format", required_argument, NULL, OPT_FORMAT },
     { NULL }
   };
   static struct h2k_tool tool;
   struct fixwin_opts o = { .storage = "viostor" };
+  enum h2k_format format = H2K_FORMAT_MANIFEST;
+  struct h2k_plan_report rep = { 0 };
   json_object *m = NULL;
-  size_t first = 0;
   int c, r = -1;
 
   h2k_tool_init (&tool, argv[0]);
@@ -93,6 +100,10 @@ main (int argc, char **argv)
       }
       o.two_phase = strcmp (optarg, "two-phase") == 0;
       break;
+    case OPT_FORMAT:
+      if (h2k_parse_format (optarg, &format) == -1)
+        return H2K_EXIT_USAGE;
+      break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
       return H2K_EXIT_USAGE;
@@ -106,6 +117,9 @@ main (int argc, char **argv)
   }
   m = h2k_manifest_read (stdin, "<stdin>");
   if (m)
-    r = fixwin_run (m, &o, &first);
+    r = fixwin_run (m, &o, &rep.first);
+  rep.dry_run = o.dry_run;
+  if (format == H2K_FORMAT_TABLE)
+    return h2k_tool_finish_report (&tool, m, r, h2k_render_plan, &rep);
   return h2k_tool_finish (&tool, m, r);
 }

@@ -1,5 +1,6 @@
 /* h2k-fix-windows: registry planning and changes, on a local copy of the
- * SYSTEM hive, with hivex.  No appliance here: the unit tests run these
+ * SYSTEM or SOFTWARE hive, with hivex (keys found and made with
+ * common/winreg.h).  No appliance here: the unit tests run these
  * on real hives.
  *
  * A value is planned only when the hive lacks it or holds it with another
@@ -15,34 +16,9 @@
 #include <strings.h>
 
 #include "h2k.h"
-#include "fixwin.h"
+#include "fix-windows.h"
 
-#define KEY_PATH_MAX 512
 #define SCSI_ADAPTER_GUID "{4D36E97B-E325-11CE-BFC1-08002BE10318}"
-
-
-/* The node at PATH (backslash-separated) under the root; 0 if missing.
- * With CREATE, missing keys are added.
- */
-static hive_node_h
-key_node (hive_h *h, const char *path, int create)
-{
-  char buf[KEY_PATH_MAX];
-  hive_node_h node = hivex_root (h), next;
-  char *save = NULL;
-
-  if (node == 0 || strlen (path) >= sizeof buf)
-    return 0;
-  strcpy (buf, path);
-  for (char *p = strtok_r (buf, "\\", &save); p && node;
-       p = strtok_r (NULL, "\\", &save)) {
-    next = hivex_node_get_child (h, node, p);
-    if (next == 0 && create)
-      next = hivex_node_add_child (h, node, p);
-    node = next;
-  }
-  return node;
-}
 
 static const char *
 type_name (hive_type t)
@@ -105,7 +81,7 @@ multi_strings (hive_h *h, hive_value_h v)
 json_object *
 reg_get (hive_h *h, const char *key, const char *name)
 {
-  hive_node_h node = key_node (h, key, 0);
+  hive_node_h node = h2k_winreg_key (h, hivex_root (h), key);
   hive_value_h v = node ? hivex_node_get_value (h, node, name) : 0;
   hive_type t;
   size_t len;
@@ -263,13 +239,12 @@ is_class_filter (hive_h *h, const char *cs, const char *name)
   int found = 0;
 
   if (asprintf (&path, "%s\\Control\\Class", cs) == -1 ||
-      (classes = key_node (h, path, 0)) == 0 ||
+      (classes = h2k_winreg_key (h, hivex_root (h), path)) == 0 ||
       (kids = hivex_node_children (h, classes)) == NULL)
     return 0;
   for (size_t i = 0; kids[i] && !found; ++i)
     for (size_t j = 0; lists[j] && !found; ++j) {
-      hive_value_h v = hivex_node_get_value (h, kids[i], lists[j]);
-      CLEANUP_FREE_STRV char **strs = v ? hivex_value_multiple_strings (h, v) : NULL;
+      CLEANUP_FREE_STRV char **strs = h2k_winreg_get_strings (h, kids[i], lists[j]);
       for (size_t k = 0; strs && strs[k]; ++k)
         found |= strcasecmp (strs[k], name) == 0;
     }
@@ -308,7 +283,7 @@ reg_plan_leftovers (hive_h *h, char **control_sets, json_object *values)
         h2k_error ("out of memory");
         return -1;
       }
-      n = key_node (h, key, 0);
+      n = h2k_winreg_key (h, hivex_root (h), key);
       if (n == 0)
         continue;
       if (is_class_filter (h, control_sets[i], hypervisor_services[j])) {
@@ -342,7 +317,8 @@ reg_plan_start_override (hive_h *h, char **control_sets, const char *drv,
       h2k_error ("out of memory");
       return -1;
     }
-    if ((n = key_node (h, key, 0)) == 0 || (vals = hivex_node_values (h, n)) == NULL)
+    if ((n = h2k_winreg_key (h, hivex_root (h), key)) == 0 ||
+        (vals = hivex_node_values (h, n)) == NULL)
       continue;
     for (size_t j = 0; vals[j]; ++j) {
       CLEANUP_FREE char *name = hivex_value_key (h, vals[j]);
@@ -371,7 +347,7 @@ reg_plan_ahci (hive_h *h, char **control_sets, int64_t build,
       h2k_error ("out of memory");
       return -1;
     }
-    if (key_node (h, key, 0) == 0) {
+    if (h2k_winreg_key (h, hivex_root (h), key) == 0) {
       h2k_error ("SYSTEM hive: %s: missing: this Windows has no inbox SATA AHCI "
                  "driver to boot phase 1 from", key);
       return -1;
@@ -731,7 +707,9 @@ set_one (hive_h *h, json_object *v)
   const char *type = h2k_json_get_string (v, "type");
   json_object *val = h2k_json_get (v, "value");
   int del = type && strcmp (type, "delete") == 0;
-  hive_node_h node = key ? key_node (h, key, !del) : 0;
+  hive_node_h node = key == NULL ? 0
+                    : del ? h2k_winreg_key (h, hivex_root (h), key)
+                    : h2k_winreg_add_key (h, hivex_root (h), key);
   CLEANUP_FREE char *data = NULL;
   hive_set_value sv = { .key = (char *) name };
   uint32_t dw;

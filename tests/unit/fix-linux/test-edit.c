@@ -12,7 +12,7 @@
 #include "test.h"
 #include "cleanup.h"
 #include "manifest.h"
-#include "../../../tools/h2k-fix-linux/fix.h"
+#include "../../../tools/h2k-fix-linux/fix-linux.h"
 
 static const char fstab[] =
   "# /etc/fstab: static file system information.\n"
@@ -263,8 +263,8 @@ TEST (filesystem_for_device)
   CLEANUP_JSON json_object *guest = json_tokener_parse (guest_fs);
   CLEANUP_JSON json_object *empty = json_tokener_parse ("{ \"type\": \"linux\" }");
   struct fix_opts o = { 0 };
-  struct fix f = { .g = NULL, .m = NULL, .guest = guest, .o = &o };
-  struct fix fe = { .g = NULL, .m = NULL, .guest = empty, .o = &o };
+  struct fix f = { .fx.g = NULL, .m = NULL, .guest = guest, .o = &o };
+  struct fix fe = { .fx.g = NULL, .m = NULL, .guest = empty, .o = &o };
   CLEANUP_FREE char *spec = NULL;
 
   CHECK (guest != NULL);

@@ -11,7 +11,7 @@
 #include "test.h"
 #include "cleanup.h"
 #include "manifest.h"
-#include "../../../tools/h2k-fix-linux/fix.h"
+#include "../../../tools/h2k-fix-linux/fix-linux.h"
 
 static const char *const virtio[] = {
   "virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", NULL

@@ -13,7 +13,7 @@
 
 #include "test.h"
 #include "h2k.h"
-#include "../../../tools/h2k-fix-windows/fixwin.h"
+#include "../../../tools/h2k-fix-windows/fix-windows.h"
 
 /* "os1,os2 arch" for build B, SERVER, ARCH; "none" when nothing fits. */
 static const char *

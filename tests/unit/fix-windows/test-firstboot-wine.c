@@ -32,7 +32,7 @@
 
 #include "test.h"
 #include "h2k.h"
-#include "../../../tools/h2k-fix-windows/fixwin.h"
+#include "../../../tools/h2k-fix-windows/fix-windows.h"
 
 static char tmp[] = "/tmp/h2k-fbwine.XXXXXX";
 static const char *wine;

@@ -19,7 +19,7 @@
 
 #include "test.h"
 #include "h2k.h"
-#include "../../../tools/h2k-fix-windows/fixwin.h"
+#include "../../../tools/h2k-fix-windows/fix-windows.h"
 
 /* ---- Helpers. */
 

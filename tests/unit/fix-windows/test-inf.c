@@ -11,7 +11,7 @@
 
 #include "test.h"
 #include "h2k.h"
-#include "../../../tools/h2k-fix-windows/fixwin.h"
+#include "../../../tools/h2k-fix-windows/fix-windows.h"
 
 static char tmpdir[] = "/tmp/h2k-test-inf.XXXXXX";
 static char path[256];

@@ -17,7 +17,7 @@
 
 #include "test.h"
 #include "h2k.h"
-#include "../../../tools/h2k-fix-windows/fixwin.h"
+#include "../../../tools/h2k-fix-windows/fix-windows.h"
 
 static char tmpdir[] = "/tmp/h2k-test-fixwin-reg.XXXXXX";
 

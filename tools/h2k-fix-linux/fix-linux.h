@@ -1,21 +1,32 @@
 /* h2k-fix-linux: shared between its files.
  *
- * main.c launches one appliance on the overlays, mounts the guest, and
- * asks each planner (fstab.c, grub.c, initramfs.c, network.c, tools.c,
- * efi.c) what it would change, looking at the files as they are now, so
- * that a second run plans nothing.  The plan goes into the manifest; with
- * --dry-run that is all.  Otherwise each item is applied in order, every
- * edited file backed up first (edit.c) and every change recorded.
+ * main.c parses the options, launches one appliance on the overlays,
+ * mounts the guest, and asks each planner what it would change, looking
+ * at the files as they are now, so that a second run plans nothing:
+ *   network.c    NIC names kept for their configuration (before any
+ *                initramfs is rebuilt: initramfs-tools copies the rules)
+ *   fstab.c      fstab by UUID
+ *   grub.c       /etc/default/grub, BLS entries, grubenv, grub.cfg
+ *   efi.c        the UEFI fallback loader
+ *   tools.c      the old hypervisor's tools removed
+ *   initramfs.c  virtio drivers in every initramfs (last)
+ * and main.c itself plans the SELinux relabel and the final fstrim.  The
+ * plan goes into the manifest (common/change.h: h2k_fixer_plan, the log,
+ * --format table); with --dry-run that is all.  Otherwise apply.c
+ * performs each item in order, every replaced file backed up first and
+ * every change recorded (h2k_fixer_backup, h2k_fixer_record).  edit.c
+ * holds the planners' text helpers: line edits, command items, device
+ * names to filesystems.
  */
 #ifndef H2K_FIX_LINUX_H
 #define H2K_FIX_LINUX_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include <guestfs.h>
 #include <json-c/json.h>
 
+#include "change.h"
 #include "linuxcfg.h"
 
 #define BACKUP_DIR "/var/lib/h2k/backup"
@@ -26,37 +37,17 @@ struct fix_opts {
 };
 
 struct fix {
-  guestfs_h *g;
+  struct h2k_fixer fx;          /* the appliance, m.plan, m.changes */
   json_object *m;               /* the manifest */
   json_object *guest;           /* m.guest, from h2k-inspect */
-  json_object *plan;            /* items planned by this run */
-  json_object *changes;         /* changes made by this run */
   const struct fix_opts *o;
 };
 
 typedef json_object *(*parser_fn) (const char *text, size_t len,
                                    const char *name);
 
-/* A planner appends items with plan_add; an applier performs one item. */
+/* A planner appends items with h2k_fixer_plan; an applier performs one. */
 typedef int (*applier_fn) (struct fix *f, json_object *item);
-
-/* Append {id, tool, action, reason, files[], details} to f->plan.  FILE
- * may be NULL; DETAILS (owned) NULL means the caller ran out of memory
- * building them: an error.  Returns the item or NULL reported.
- */
-json_object *plan_add (struct fix *f, const char *action, const char *file,
-                       json_object *details, const char *fs, ...)
-  __attribute__((format (printf, 5, 6)));
-
-/* report.c: --format table, the items planned by this run (plan[FIRST]
- * on) as a numbered list on FP instead of the manifest.  An
- * h2k_render_fn whose OPAQUE is a struct fix_report.
- */
-struct fix_report {
-  size_t first;                 /* the first plan item of this run */
-  int dry_run;
-};
-int fix_render_plan (FILE *fp, json_object *m, const void *opaque);
 
 /* initramfs.c: LINE, a shell list assignment (NAME=(a b), NAME="a b"),
  * with the modules of ADD it lacks appended; *ADDED counts them (-1: not
@@ -81,28 +72,13 @@ int apply_command (struct fix *f, json_object *item);
 int apply_copy_file (struct fix *f, json_object *item);
 int apply_fstrim (struct fix *f, json_object *item);
 
-/* edit.c: the only ways files change. */
-
-/* Copy PATH to BACKUP_DIR/PATH unless a backup is already there (the
- * first backup is the original).  Sets *BACKUP (caller frees) to its path.
- */
-int backup_file (struct fix *f, const char *path, char **backup);
-
-/* Record a change {plan_id, action, path, before_sha256, after_sha256,
- * backup, command}.  BEFORE/AFTER are hex digests or NULL.
- */
-int record_change (struct fix *f, json_object *item, const char *action,
-                   const char *path, const char *before, const char *after,
-                   const char *backup, json_object *command);
+/* edit.c: the planners' helpers. */
 
 /* A command item's details: {argv, backups, outputs} (NULL-terminated
  * lists; BACKUPS and OUTPUTS may be NULL).  NULL reported.
  */
 json_object *command_details (const char *const *argv, const char *const *backups,
                               const char *const *outputs);
-
-/* sha256 of PATH in the guest, or NULL if it does not exist. */
-char *guest_sha256 (guestfs_h *g, const char *path);
 
 /* Replace line LINE (1-based) of TEXT with REPLACEMENT (NULL deletes the
  * line).  Returns a new string, or NULL reported.

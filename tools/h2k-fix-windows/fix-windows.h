@@ -1,24 +1,47 @@
 /* h2k-fix-windows: shared between its files.
  *
- * drivers.c chooses the virtio-win folder for the guest (a pure function
- * of guest.windows) and extracts the driver from a virtio-win directory
- * or ISO (libarchive, never mounted); registry.c plans and makes the
- * registry changes on a local copy of the SYSTEM hive with hivex (no
- * appliance: the unit tests run it on real hives); main.c launches the
- * appliance, plans, and applies on the overlay.
+ * main.c parses the options; run.c checks the manifest (everything that
+ * can be refused is refused before the appliance starts), launches one
+ * appliance on the overlays and plans, then, unless --dry-run, applies:
+ *   stage.c           the driver packages staged from --virtio-win, their
+ *                     upload to C:\h2k\drivers and the boot driver's to
+ *                     System32\drivers planned
+ *   boot.c            the boot partition: BCD backup, UEFI fallback loader
+ *   hives.c           the SYSTEM and SOFTWARE hive edits, planned from
+ *                     local copies with registry.c's planners and applied
+ *                     with hivex
+ *   firstboot-plan.c  the first-boot runner and steps for this guest
+ *   apply.c           the changes, in order
+ *   phases.c          windows_boot, the layout of each boot phase
+ * and the pure parts, unit-tested without an appliance:
+ *   drivers.c         the virtio-win folder for a Windows, the packages
+ *   inf.c             a driver package's INF
+ *   registry.c        registry planning and changes on an open hive
+ *   firstboot.c       the text of the first-boot runner and its steps.
+ * Plan items, backups, change records, the log and --format table are
+ * common/change.h's.
  */
 #ifndef H2K_FIX_WINDOWS_H
 #define H2K_FIX_WINDOWS_H
 
 #include <stdint.h>
 
+#include <guestfs.h>
 #include <hivex.h>
 #include <json-c/json.h>
 
+#include "change.h"
+
 #define BACKUP_DIR "/h2k/backup"        /* C:\h2k\backup */
 #define BACKUP_DIR_WIN "C:\\h2k\\backup"
+#define H2K_DIR "/h2k"
+#define DRIVERS_DIR H2K_DIR "/drivers"
+#define FB_DIR H2K_DIR "/firstboot"
+#define FB_STEPS FB_DIR "/steps"
 
-/* The facts the driver choice depends on (from guest.windows). */
+/* ---- drivers.c: choosing the virtio-win folder, one driver file.
+ *
+ * The facts the driver choice depends on (from guest.windows). */
 struct win_id {
   int64_t build;                /* CurrentBuildNumber */
   int server;                   /* InstallationType is not "Client" */
@@ -43,7 +66,6 @@ int win_os_folders (const struct win_id *w, const char **out,
  */
 int win_find_driver (const char *src, const struct win_id *w, const char *drv,
                      char **local, char **rel);
-
 
 /* ---- inf.c: the facts of a driver package's INF that h2k needs.
  * Sections, keys and %strings% are matched case-insensitively; ';'
@@ -88,8 +110,8 @@ struct inf_info {               /* a string is NULL when the INF lacks it */
 int inf_parse_file (const char *path, const char *arch, struct inf_info *out);
 void inf_info_free (struct inf_info *inf);
 
-/* registry.c: planning and making registry changes on a local copy of a
- * hive, with hivex.  Each planner appends to VALUES (a JSON array) every
+/* ---- registry.c: planning and making registry changes on a local copy
+ * of a hive (SYSTEM or SOFTWARE), with hivex.  Each planner appends to VALUES (a JSON array) every
  * value the hive H lacks or holds with another type or data, as
  * {key, name, type, value}: key relative to the hive root, name "" for
  * the default value, type dword, sz, expand_sz, multi_sz (value: array),
@@ -249,7 +271,7 @@ char *fb_step_msi_install (const char *msi, const char *log);
  */
 char *fb_step_network (json_object *ifaces);
 
-/* fix.c: the run on the guest (main.c parses options). */
+/* ---- the run on the guest (run.c and the files it calls). */
 struct fixwin_opts {
   int dry_run;
   int keep_tools;               /* --keep-hypervisor-tools */
@@ -262,5 +284,72 @@ struct fixwin_opts {
  * the first plan item of this run.  -1 reported.
  */
 int fixwin_run (json_object *m, const struct fixwin_opts *o, size_t *first);
+
+/* A hive we plan on: its path in the guest and its local copies. */
+struct hive {
+  const char *name;             /* SYSTEM, SOFTWARE */
+  const char *path;             /* in the mounted guest */
+  char *local, *local_new;      /* downloaded; changed, to upload */
+};
+
+struct fw {
+  struct h2k_fixer fx;          /* the appliance, m.plan, m.changes */
+  json_object *m, *win;         /* the manifest, m.guest.windows */
+  const struct fixwin_opts *o;
+  char **csets;                 /* control sets Select refers to */
+  struct win_id w;
+  const char *arch;             /* package architecture: amd64, x86, arm64 */
+  int win8, two_phase;
+  char drive[3];                /* the system drive, "C:" */
+  char *tmp;                    /* private directory, removed at the end */
+  struct win_pkg *pkgs;         /* stage.c: the staged packages */
+  size_t n_pkgs;
+  struct win_pkg *storage;      /* the package of --storage */
+  struct inf_info inf;          /* its INF */
+  char *driver;                 /* its .sys, local */
+  char driver_sha[65];
+  char *qemu_ga;                /* the guest agent MSI, local, or NULL */
+  struct hive sys, sw;
+  json_object *fb;              /* generated first-boot files: [{path, text}] */
+  /* The boot partition (BCD). */
+  const char *boot_dev;
+  int boot_is_root;
+  char *bcd_local;              /* the BCD, downloaded */
+  char bcd_sha[65];
+};
+
+/* run.c: helpers of the planners.  "C:\h2k\..." for a guest path
+ * "/h2k/..." (NULL reported); a details object {K1: V1, K2: V2} (K2 or
+ * V2 NULL: without it; NULL on ENOMEM).
+ */
+char *win_path (struct fw *f, const char *path);
+json_object *string_details (const char *k1, const char *v1, const char *k2,
+                             const char *v2);
+
+/* The planners and appliers: 0, or -1 reported.  FIRST is the first
+ * plan item of this run.
+ */
+int stage_packages (struct fw *f);      /* stage.c, before the appliance */
+int plan_driver_file (struct fw *f);
+int plan_stage (struct fw *f);
+/* Append {name, path, local, sha256} to FILES unless the guest has
+ * DIR/NAME with digest SHA already.
+ */
+int want_file (struct fw *f, json_object *files, const char *dir,
+               const char *name, const char *local, const char *sha);
+int plan_boot (struct fw *f);           /* boot.c */
+int plan_bcd_backup (struct fw *f);
+int apply_backup_bcd (struct fw *f, json_object *item);
+int apply_boot (struct fw *f, size_t first);
+int plan_system (struct fw *f);         /* hives.c */
+int plan_software (struct fw *f);
+int apply_hive (struct fw *f, struct hive *hv, size_t first);
+int plan_firstboot (struct fw *f);      /* firstboot-plan.c */
+/* The Setup CmdLine that starts the runner (caller frees), NULL reported. */
+char *fb_cmdline (struct fw *f);
+/* The text planned for first-boot file PATH, or NULL. */
+const char *fb_text (struct fw *f, const char *path);
+int apply_plan (struct fw *f, size_t first);    /* apply.c */
+int record_boot (struct fw *f);         /* phases.c: m.windows_boot */
 
 #endif
