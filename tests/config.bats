@@ -288,6 +288,7 @@ pod_example ()
         [ -z "$stderr" ]
         [[ "$(sed -n 1p <<<"$output")" == "Usage: h2k-$t "* ]]
         grep -qx 'Options:' <<<"$output"
+        grep -q '^Exit status: 0 ' <<<"$output"
         grep -q "^See h2k-$t(1) and h2k-manifest(5)\.\$" <<<"$output"
         assert_version h2k-$t
         # A bad option: the same help on stderr, exit 2.
