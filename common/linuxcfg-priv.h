@@ -68,4 +68,67 @@ const char *h2k_lc_get_str (json_object *o, const char *key);
 /* Out-of-memory report. */
 void h2k_lc_oom (const char *name);
 
+/* The network interpreter: the model in linuxcfg-net.c, used by the
+ * backends in linuxcfg-net-BACKEND.c.
+ */
+
+/* "yes", "true", "on", "1" or "y" (any case). */
+int h2k_lc_truthy (const char *s);
+/* The part of PATH after its last '/'. */
+const char *h2k_lc_basename (const char *path);
+/* Safe on anything: json-c asserts on the wrong type. */
+size_t h2k_lc_arr_len (json_object *a);
+json_object *h2k_lc_arr_get (json_object *a, size_t i);
+int h2k_lc_is_obj (json_object *o);
+/* String value of V, or "" (never NULL). */
+const char *h2k_lc_str_or_empty (json_object *v);
+/* Member KEY of O, or NULL (O may be anything). */
+json_object *h2k_lc_member (json_object *o, const char *key);
+
+/* The output records: 0, or -1 on out of memory (not reported). */
+/* A new record appended to OUT, or NULL on out of memory. */
+json_object *h2k_lc_new_iface (json_object *out, const char *backend,
+                               const char *file, int line,
+                               const char *ifname);
+/* Add ADDR with PREFIX (-1: ADDR may carry its own "/N" or "/MASK"; if it
+ * has none, DEFPREFIX is used unless it is -1).  Invalid addresses are
+ * skipped.
+ */
+int h2k_lc_add_address (json_object *o, const char *addr, int prefix,
+                        int defprefix);
+/* Gateway: the first one of each family wins. */
+int h2k_lc_set_gateway (json_object *o, const char *gw);
+int h2k_lc_add_dns (json_object *o, const char *server);
+/* Add every IP in a list separated by any of SEPS. */
+int h2k_lc_add_dns_list (json_object *o, const char *list,
+                         const char *seps);
+/* A route; a default one (TO "default", "0.0.0.0/0", "::/0" or NULL)
+ * becomes the gateway instead.
+ */
+int h2k_lc_add_route (json_object *o, const char *to, const char *via);
+int h2k_lc_set_mac_pin (json_object *o, const char *mac,
+                        const char *source);
+/* "ip route add 10.0.0.0/8 via 1.2.3.4 ..." or "route add -net N netmask M
+ * gw G" in an ifupdown up line, or "10.0.0.0/8 via 1.2.3.4 dev eth0" in a
+ * route-NAME file.
+ */
+int h2k_lc_parse_route_cmd (json_object *o, const char *cmd);
+
+/* The backends: each adds the records of its files to OUT.  0, or -1 on
+ * out of memory (reported by the caller).
+ */
+int h2k_lc_net_ifupdown (json_object *out, const char *file,
+                         json_object *doc);
+int h2k_lc_net_netplan (json_object *out, const char *file,
+                        json_object *doc);
+/* SUSE: wicked's files instead of RHEL's ifcfg. */
+int h2k_lc_net_ifcfg (json_object *out, json_object *files, int suse);
+int h2k_lc_net_networkmanager (json_object *out, json_object *files);
+int h2k_lc_net_networkd (json_object *out, json_object *files);
+/* The record of interface IFNAME from BACKEND in OUT, or NULL (in
+ * linuxcfg-net-ifcfg.c).
+ */
+json_object *h2k_lc_find_iface (json_object *out, const char *backend,
+                                const char *ifname);
+
 #endif

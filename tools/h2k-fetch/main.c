@@ -485,7 +485,7 @@ fetch (const char *source, struct fetch_opts *o, const struct remote_opts *ro,
   enum kind k;
   int r;
 
-  if (vsphere_is_url (source))
+  if (remote_url_is (source, REMOTE_URL_VSPHERE))
     return fetch_vsphere (source, o, ro, vo, workdir_opt, m);
   if (vo->snapshot || vo->thumbprint) {
     h2k_error ("%s: --snapshot and --thumbprint apply to vsphere:// and "
@@ -635,7 +635,7 @@ main (int argc, char **argv)
   tool.stage.dry_run = o.dry_run;
 
   if (vo.list) {
-    if (!vsphere_is_url (argv[optind])) {
+    if (!remote_url_is (argv[optind], REMOTE_URL_VSPHERE)) {
       h2k_error ("--list: needs a vsphere:// or esxi:// URL");
       return H2K_EXIT_USAGE;
     }

@@ -21,11 +21,39 @@
 #define URL_MAX 8192
 #define SECRET_MAX 4096
 
-static const char *const schemes[] = { "http", "https", "ssh", "sftp", NULL };
+static const char *const file_schemes[] = {
+  "http", "https", "ssh", "sftp", NULL
+};
+static const char *const vsphere_schemes[] = { "vsphere", "esxi", NULL };
 
-/* The scheme's length if S starts with one of ours and "://", else 0. */
+/* What each enum remote_url_kind accepts. */
+struct url_rules {
+  const char *const *schemes;
+  const char *unknown;          /* message for another scheme */
+  size_t max;                   /* bytes in the URL */
+  const char *refused;          /* characters refused anywhere */
+  const char *refused_why;
+  int inventory;                /* vSphere: a plain host name, and a path
+                                   that may be empty or a folder */
+};
+
+static const struct url_rules url_rules[] = {
+  [REMOTE_URL_FILE] = {
+    file_schemes, "not a URL h2k-fetch can read (http, https, ssh or sftp)",
+    URL_MAX, " \t\r\n", "white space in the URL (percent-encode it as %20)",
+    0,
+  },
+  [REMOTE_URL_VSPHERE] = {
+    vsphere_schemes, "not a vsphere:// or esxi:// URL",
+    4096, " \t\r\n?#",
+    "white space, '?' or '#' in the URL (percent-encode them)",
+    1,
+  },
+};
+
+/* The scheme's length if S starts with one of SCHEMES and "://", else 0. */
 static size_t
-scheme_len (const char *s)
+scheme_len (const char *s, const char *const *schemes)
 {
   for (size_t i = 0; schemes[i]; ++i) {
     size_t n = strlen (schemes[i]);
@@ -36,9 +64,15 @@ scheme_len (const char *s)
 }
 
 int
+remote_url_is (const char *s, enum remote_url_kind kind)
+{
+  return scheme_len (s, url_rules[kind].schemes) > 0;
+}
+
+int
 remote_is_url (const char *s)
 {
-  return scheme_len (s) > 0;
+  return remote_url_is (s, REMOTE_URL_FILE);
 }
 
 void
@@ -94,18 +128,19 @@ decode (const char *s, size_t len)
   return r;
 }
 
-/* "scheme://[user@]host[:port]" + PATH into u->display. */
+/* "scheme://[user@]host[:port]" + SEP + PATH into u->display. */
 static int
-make_display (struct remote_url *u, const char *path)
+make_display (struct remote_url *u, const char *sep, const char *path)
 {
   int v6 = strchr (u->host, ':') != NULL;
   char port[16] = "";
 
   if (u->port)
     snprintf (port, sizeof port, ":%u", u->port);
-  return asprintf (&u->display, "%s://%s%s%s%s%s%s%s", u->scheme,
+  return asprintf (&u->display, "%s://%s%s%s%s%s%s%s%s", u->scheme,
                    u->user ? u->user : "", u->user ? "@" : "",
-                   v6 ? "[" : "", u->host, v6 ? "]" : "", port, path) == -1
+                   v6 ? "[" : "", u->host, v6 ? "]" : "", port, sep,
+                   path) == -1
     ? (u->display = NULL, -1) : 0;
 }
 
@@ -194,18 +229,46 @@ safe_label (const char *s, size_t slen)
   return r;
 }
 
-int
-remote_url_parse (const char *s, struct remote_url *u)
+/* The path part PATH[0..PLEN) (QLEN with its ?query) into U, per R; NULL
+ * or why not.
+ */
+static const char *
+parse_path (const struct url_rules *r, const char *path, size_t plen,
+            size_t qlen, struct remote_url *u)
 {
-  size_t slen = scheme_len (s);
+  const char *p = path;
+  size_t n = plen;
+
+  if (r->inventory) {
+    /* "DC1/vm/Folder/web01", or "": no leading or trailing '/'. */
+    while (n && p[0] == '/')
+      p++, n--;
+    while (n && p[n - 1] == '/')
+      n--;
+  }
+  else if (plen < 2 || path[0] != '/' || path[plen - 1] == '/')
+    return "no file path (the URL must name a file)";
+  if ((u->path = decode (p, n)) == NULL)
+    return "bad percent-encoding in the path";
+  if ((u->request_path = strndup (path, qlen)) == NULL ||
+      make_display (u, r->inventory ? "/" : "", u->path) == -1)
+    return strerror (errno);
+  return NULL;
+}
+
+int
+remote_url_parse_as (const char *s, enum remote_url_kind kind,
+                     struct remote_url *u)
+{
+  const struct url_rules *r = &url_rules[kind];
+  size_t slen = scheme_len (s, r->schemes);
   const char *auth, *path, *why = NULL;
   size_t alen, plen, qlen;
   CLEANUP_FREE char *label = NULL;
 
   memset (u, 0, sizeof *u);
   if (slen == 0) {
-    h2k_error ("%s: not a URL h2k-fetch can read (http, https, ssh or sftp)",
-               s);
+    h2k_error ("%s: %s", s, r->unknown);
     return -1;
   }
   if ((label = safe_label (s, slen)) == NULL) {
@@ -217,23 +280,23 @@ remote_url_parse (const char *s, struct remote_url *u)
   path = auth + alen;
   plen = strcspn (path, "?#");          /* the path, decoded */
   qlen = strcspn (path, "#");           /* with its query, for requests */
-  if (strlen (s) > URL_MAX)
+  if (strlen (s) > r->max)
     why = "too long";
-  else if (strpbrk (s, " \t\r\n") != NULL)
-    why = "white space in the URL (percent-encode it as %20)";
+  else if (strpbrk (s, r->refused) != NULL)
+    why = r->refused_why;
   else if ((u->scheme = strndup (s, slen)) == NULL)
     why = strerror (errno);
   else {
     for (char *p = u->scheme; *p; ++p)
       *p = (char) tolower ((unsigned char) *p);
     if (parse_authority (s, auth, alen, u, &why) == 0) {
-      if (plen < 2 || path[0] != '/' || path[plen - 1] == '/')
-        why = "no file path (the URL must name a file)";
-      else if ((u->path = decode (path, plen)) == NULL)
-        why = "bad percent-encoding in the path";
-      else if ((u->request_path = strndup (path, qlen)) == NULL ||
-               make_display (u, u->path) == -1)
-        why = strerror (errno);
+      if (r->inventory &&
+          strspn (u->host, "abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+          != strlen (u->host))
+        why = "no host, or a bad one";
+      else
+        why = parse_path (r, path, plen, qlen, u);
     }
   }
   if (why) {
@@ -242,6 +305,12 @@ remote_url_parse (const char *s, struct remote_url *u)
     return -1;
   }
   return 0;
+}
+
+int
+remote_url_parse (const char *s, struct remote_url *u)
+{
+  return remote_url_parse_as (s, REMOTE_URL_FILE, u);
 }
 
 char *

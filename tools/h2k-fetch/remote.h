@@ -88,11 +88,13 @@ struct remote_opts {
  * the manifest.
  */
 struct remote_url {
-  char *scheme;                 /* "http", "https", "ssh" or "sftp" */
+  char *scheme;                 /* "http", "https", "ssh" or "sftp";
+                                   "vsphere" or "esxi" */
   char *user;                   /* or NULL */
   char *host;
   unsigned port;                /* 0: the scheme's default */
-  char *path;                   /* percent-decoded, absolute */
+  char *path;                   /* percent-decoded, absolute (vSphere:
+                                   see REMOTE_URL_VSPHERE) */
   char *request_path;           /* as written (still encoded), with any
                                    ?query: what HTTP requests ask for */
   char *display;                /* never shows a ?query (it may hold a
@@ -107,6 +109,25 @@ int remote_is_url (const char *s);
  * no host, no path).
  */
 int remote_url_parse (const char *s, struct remote_url *u);
+
+/* The kinds of URL remote_url_parse_as accepts. */
+enum remote_url_kind {
+  REMOTE_URL_FILE,      /* http, https, ssh, sftp naming a file
+                           (remote_url_is, remote_url_parse) */
+  REMOTE_URL_VSPHERE,   /* vsphere:// or esxi:// (vsphere.c):
+                           [user@]host[:port][/path], the host a plain
+                           name or IPv4 address, no ?query or #fragment;
+                           path is "" or "DC1/vm/Folder/web01" (no
+                           leading or trailing '/'), display
+                           scheme://[user@]host[:port]/path */
+};
+
+/* Is S a URL of KIND's schemes? */
+int remote_url_is (const char *s, enum remote_url_kind kind);
+
+/* remote_url_parse for URLs of KIND.  -1 reported. */
+int remote_url_parse_as (const char *s, enum remote_url_kind kind,
+                         struct remote_url *u);
 void remote_url_free (struct remote_url *u);
 #define CLEANUP_REMOTE_URL __attribute__((cleanup (remote_url_free)))
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -43,156 +42,10 @@ struct vs_session {
   char peer[3 * EVP_MAX_MD_SIZE];       /* the peer's, as seen */
 };
 
-/* URLs ------------------------------------------------------------- */
-
-static size_t
-vs_scheme_len (const char *s)
-{
-  static const char *const schemes[] = { "vsphere", "esxi", NULL };
-
-  for (size_t i = 0; schemes[i]; ++i) {
-    size_t n = strlen (schemes[i]);
-    if (strncasecmp (s, schemes[i], n) == 0 && strncmp (s + n, "://", 3) == 0)
-      return n;
-  }
-  return 0;
-}
-
-int
-vsphere_is_url (const char *s)
-{
-  return vs_scheme_len (s) > 0;
-}
-
-void
-vs_url_free (struct vs_url *u)
-{
-  free (u->scheme);
-  free (u->user);
-  free (u->host);
-  free (u->path);
-  free (u->display);
-  memset (u, 0, sizeof *u);
-}
-
 static int
 hexdigit (int c)
 {
   return isdigit (c) ? c - '0' : tolower (c) - 'a' + 10;
-}
-
-/* Percent-decode S[0..LEN); NULL if malformed or holding NUL/control. */
-static char *
-pct_decode (const char *s, size_t len)
-{
-  char *r = malloc (len + 1), *q = r;
-
-  if (r == NULL)
-    return NULL;
-  for (size_t i = 0; i < len; ++i) {
-    unsigned char c = (unsigned char) s[i];
-    if (c == '%') {
-      if (i + 2 >= len || !isxdigit ((unsigned char) s[i + 1]) ||
-          !isxdigit ((unsigned char) s[i + 2])) {
-        free (r);
-        return NULL;
-      }
-      c = (unsigned char) (hexdigit (s[i + 1]) * 16 + hexdigit (s[i + 2]));
-      i += 2;
-    }
-    if (c < ' ' || c == 127) {
-      free (r);
-      return NULL;
-    }
-    *q++ = (char) c;
-  }
-  *q = '\0';
-  return r;
-}
-
-static const char *
-parse_host (const char *a, size_t len, struct vs_url *u)
-{
-  const char *at = memrchr (a, '@', len), *h = a, *end = a + len, *colon;
-
-  if (at) {
-    if (memchr (a, ':', at - a))
-      return "a password in the URL is not accepted (it would show in "
-        "process lists and logs); name it with --password-file or "
-        "--password-env";
-    if (at == a || (u->user = pct_decode (a, at - a)) == NULL)
-      return "bad user name";
-    h = at + 1;
-  }
-  colon = memchr (h, ':', end - h);
-  if ((u->host = strndup (h, (colon ? colon : end) - h)) == NULL)
-    return strerror (errno);
-  if (u->host[0] == '\0' || strspn (u->host, "abcdefghijklmnopqrstuvwxyz"
-                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-      != strlen (u->host))
-    return "no host, or a bad one";
-  if (colon) {
-    char *e;
-    unsigned long port;
-    errno = 0;
-    port = strtoul (colon + 1, &e, 10);
-    if (colon + 1 == end || e != end || errno || port == 0 || port > 65535)
-      return "bad port (1 to 65535)";
-    u->port = (unsigned) port;
-  }
-  return NULL;
-}
-
-int
-vs_url_parse (const char *s, struct vs_url *u)
-{
-  size_t slen = vs_scheme_len (s), alen, plen;
-  const char *auth, *path, *why = NULL;
-  char port[16] = "";
-
-  memset (u, 0, sizeof *u);
-  if (slen == 0) {
-    h2k_error ("not a vsphere:// or esxi:// URL");
-    return -1;
-  }
-  auth = s + slen + 3;
-  alen = strcspn (auth, "/?#");
-  path = auth + alen;
-  plen = strlen (path);
-  while (plen && path[0] == '/')
-    path++, plen--;
-  while (plen && path[plen - 1] == '/')
-    plen--;
-  if (strlen (s) > 4096)
-    why = "too long";
-  else if (strpbrk (s, " \t\r\n?#"))
-    why = "white space, '?' or '#' in the URL (percent-encode them)";
-  else if ((u->scheme = strndup (s, slen)) == NULL)
-    why = strerror (errno);
-  else if ((why = parse_host (auth, alen, u)) == NULL &&
-           (u->path = pct_decode (path, plen)) == NULL)
-    why = "bad percent-encoding in the path";
-  if (why == NULL) {
-    for (char *p = u->scheme; *p; ++p)
-      *p = (char) tolower ((unsigned char) *p);
-    if (u->port)
-      snprintf (port, sizeof port, ":%u", u->port);
-    if (asprintf (&u->display, "%s://%s%s%s%s/%s", u->scheme,
-                  u->user ? u->user : "", u->user ? "@" : "", u->host, port,
-                  u->path) == -1) {
-      u->display = NULL;
-      why = strerror (errno);
-    }
-  }
-  if (why) {
-    /* Never echo what may hold a password: scheme and host only. */
-    h2k_error ("%.*s://%s: %s", (int) slen, s,
-               u->host && why != NULL && strstr (why, "password") == NULL
-               ? u->host : "...", why);
-    vs_url_free (u);
-    return -1;
-  }
-  return 0;
 }
 
 /* XML helpers ------------------------------------------------------ */
@@ -683,7 +536,7 @@ vs_relogin (struct vs_session *s)
 }
 
 static int
-session_init (struct vs_session *s, const struct vs_url *u,
+session_init (struct vs_session *s, const struct remote_url *u,
               const struct remote_opts *ro, const char *thumbprint)
 {
   char port[16] = "";
@@ -710,7 +563,7 @@ session_init (struct vs_session *s, const struct vs_url *u,
 }
 
 struct vs_session *
-vs_open (const struct vs_url *u, const struct remote_opts *ro,
+vs_open (const struct remote_url *u, const struct remote_opts *ro,
          const char *thumbprint, const char *password)
 {
   struct vs_session *s = calloc (1, sizeof *s);

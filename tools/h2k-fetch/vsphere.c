@@ -40,7 +40,7 @@ struct plan_file {
 };
 
 struct vs_job {
-  struct vs_url u;
+  struct remote_url u;
   struct vs_session *s;
   struct vs_inventory inv;
   struct vs_vm *vm;             /* in inv */
@@ -59,7 +59,7 @@ struct vs_job {
 /* Session ------------------------------------------------------------ */
 
 static struct vs_session *
-connect_url (const struct vs_url *u, const struct remote_opts *ro,
+connect_url (const struct remote_url *u, const struct remote_opts *ro,
              const struct vsphere_opts *vo)
 {
   char *password = NULL;
@@ -229,7 +229,7 @@ int
 vsphere_list (const char *url, const struct remote_opts *ro,
               const struct vsphere_opts *vo)
 {
-  struct vs_url u CLEANUP_VS_URL = { 0 };
+  struct remote_url u CLEANUP_REMOTE_URL = { 0 };
   struct vs_inventory inv = { 0 };
   struct vs_session *s = NULL;
   char *text = NULL;
@@ -237,7 +237,8 @@ vsphere_list (const char *url, const struct remote_opts *ro,
   FILE *fp = NULL;
   int r = -1, found = 0;
 
-  if (vs_url_parse (url, &u) == -1 || (s = connect_url (&u, ro, vo)) == NULL)
+  if (remote_url_parse_as (url, REMOTE_URL_VSPHERE, &u) == -1 ||
+      (s = connect_url (&u, ro, vo)) == NULL)
     goto out;
   if (vs_inventory_load (s, &inv) == -1)
     goto out;
@@ -426,7 +427,7 @@ vsphere_prepare (const char *url, const struct remote_opts *ro,
   }
   j->ro = ro;
   j->vo = vo;
-  if (vs_url_parse (url, &j->u) == -1 ||
+  if (remote_url_parse_as (url, REMOTE_URL_VSPHERE, &j->u) == -1 ||
       (j->s = connect_url (&j->u, ro, vo)) == NULL ||
       vs_inventory_load (j->s, &j->inv) == -1 ||
       find_vm (j) == -1 || check_vm (j) == -1 ||
@@ -1034,7 +1035,7 @@ vsphere_finish (struct vs_job *j, int r, json_object *m)
   free (j->plan);
   free (j->snapshot);
   free (j->snapshot_name);
-  vs_url_free (&j->u);
+  remote_url_free (&j->u);
   free (j);
   return r;
 }

@@ -44,23 +44,9 @@ struct vsphere_opts {
                                    server's certificate, hex, ':' allowed */
 };
 
-/* A parsed vsphere:// or esxi:// URL: [user@]host[:port][/path]. */
-struct vs_url {
-  char *scheme;                 /* "vsphere" or "esxi" */
-  char *user;                   /* or NULL */
-  char *host;
-  unsigned port;                /* 0: 443 */
-  char *path;                   /* decoded, without leading or trailing
-                                   '/': "" or "DC1/vm/Folder/web01" */
-  char *display;                /* scheme://[user@]host[:port]/path */
-};
-
-/* Is S a vsphere:// or esxi:// URL? */
-int vsphere_is_url (const char *s);
-/* Parse S; -1 reported ("URL: problem").  Free with vs_url_free. */
-int vs_url_parse (const char *s, struct vs_url *u);
-void vs_url_free (struct vs_url *u);
-#define CLEANUP_VS_URL __attribute__((cleanup (vs_url_free)))
+/* vsphere:// and esxi:// URLs are parsed by remote.c:
+ * remote_url_is and remote_url_parse_as with REMOTE_URL_VSPHERE.
+ */
 
 /* ---------------------------------------------------------------- */
 /* vsphere-soap.c */
@@ -70,7 +56,7 @@ struct vs_session;
 /* Connect to U's /sdk (TLS per RO and THUMBPRINT), read the service
  * content and log in as U->user with PASSWORD.  NULL reported.
  */
-struct vs_session *vs_open (const struct vs_url *u,
+struct vs_session *vs_open (const struct remote_url *u,
                             const struct remote_opts *ro,
                             const char *thumbprint, const char *password);
 

@@ -99,6 +99,50 @@ TEST (parse_errors)
   CHECK (parse_err ("gopher://host/x") != NULL);
 }
 
+TEST (vsphere_kind)
+{
+  struct remote_url u;
+  const char *e;
+
+  /* Each kind takes only its own schemes. */
+  CHECK (remote_url_is ("ESXI://root@host", REMOTE_URL_VSPHERE));
+  CHECK (!remote_url_is ("https://h/x.ova", REMOTE_URL_VSPHERE));
+  CHECK (!remote_url_is ("vsphere://vc/DC1", REMOTE_URL_FILE));
+  CHECK (!remote_is_url ("vsphere://vc/DC1"));
+  h2k_clear_error ();
+  CHECK (remote_url_parse ("vsphere://vc/DC1", &u) == -1);
+  CHECK (remote_url_parse_as ("https://h/x.ova", REMOTE_URL_VSPHERE, &u) == -1);
+
+  /* An inventory path: no leading or trailing '/', possibly empty. */
+  CHECK (remote_url_parse_as ("vSphere://svc@vc2.example//DC2/vm/web%2002/",
+                              REMOTE_URL_VSPHERE, &u) == 0);
+  CHECK_STR (u.scheme, "vsphere");
+  CHECK (strcmp (u.path, "DC2/vm/web 02") == 0 && u.port == 0);
+  CHECK_STR (u.display, "vsphere://svc@vc2.example/DC2/vm/web 02");
+  remote_url_free (&u);
+  CHECK (remote_url_parse_as ("esxi://127.0.0.1", REMOTE_URL_VSPHERE, &u) == 0);
+  CHECK_STR (u.path, "");
+  CHECK_STR (u.display, "esxi://127.0.0.1/");
+  remote_url_free (&u);
+
+  /* Refused: a query or fragment, a bracketed or odd host, a password
+   * (not shown).
+   */
+  h2k_clear_error ();
+  CHECK (remote_url_parse_as ("vsphere://vc/x?y", REMOTE_URL_VSPHERE, &u) == -1);
+  e = h2k_first_error ();
+  CHECK (e && strstr (e, "'?' or '#'") != NULL);
+  CHECK (remote_url_parse_as ("vsphere://vc/x#y", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://[::1]/x", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://v_c/x", REMOTE_URL_VSPHERE, &u) == -1);
+  h2k_clear_error ();
+  CHECK (remote_url_parse_as ("vsphere://admin:hunter2@vc/DC1", REMOTE_URL_VSPHERE,
+                              &u) == -1);
+  e = h2k_first_error ();
+  CHECK (e && strstr (e, "--password-env") != NULL);
+  CHECK (e && strstr (e, "hunter2") == NULL);
+}
+
 TEST (default_name)
 {
   char *n;
@@ -349,6 +393,7 @@ main (void)
   RUN (parse_plain);
   RUN (parse_user_ipv6);
   RUN (parse_errors);
+  RUN (vsphere_kind);
   RUN (default_name);
   RUN (secrets);
   RUN (partial_resume);

@@ -12,37 +12,37 @@
 
 TEST (url_forms)
 {
-  struct vs_url u;
+  struct remote_url u;
 
-  CHECK (vsphere_is_url ("vsphere://a@b/c"));
-  CHECK (vsphere_is_url ("ESXI://root@host"));
-  CHECK (!vsphere_is_url ("https://host/x"));
-  CHECK (vs_url_parse ("vsphere://admin%40corp@vc.example:8443/DC1/vm/F%20x/web01/", &u) == 0);
+  CHECK (remote_url_is ("vsphere://a@b/c", REMOTE_URL_VSPHERE));
+  CHECK (remote_url_is ("ESXI://root@host", REMOTE_URL_VSPHERE));
+  CHECK (!remote_url_is ("https://host/x", REMOTE_URL_VSPHERE));
+  CHECK (remote_url_parse_as ("vsphere://admin%40corp@vc.example:8443/DC1/vm/F%20x/web01/", REMOTE_URL_VSPHERE, &u) == 0);
   CHECK_STR (u.scheme, "vsphere");
   CHECK_STR (u.user, "admin@corp");
   CHECK_STR (u.host, "vc.example");
   CHECK_INT (u.port, 8443);
   CHECK_STR (u.path, "DC1/vm/F x/web01");
   CHECK_STR (u.display, "vsphere://admin@corp@vc.example:8443/DC1/vm/F x/web01");
-  vs_url_free (&u);
-  CHECK (vs_url_parse ("esxi://root@esx1", &u) == 0);
+  remote_url_free (&u);
+  CHECK (remote_url_parse_as ("esxi://root@esx1", REMOTE_URL_VSPHERE, &u) == 0);
   CHECK_STR (u.path, "");
   CHECK_STR (u.display, "esxi://root@esx1/");
-  vs_url_free (&u);
+  remote_url_free (&u);
 }
 
 TEST (url_refused)
 {
-  struct vs_url u;
+  struct remote_url u;
 
-  CHECK (vs_url_parse ("vsphere://admin:secret@vc/DC1", &u) == -1);
-  CHECK (vs_url_parse ("vsphere:///DC1", &u) == -1);
-  CHECK (vs_url_parse ("vsphere://vc:0/x", &u) == -1);
-  CHECK (vs_url_parse ("vsphere://vc:99999/x", &u) == -1);
-  CHECK (vs_url_parse ("vsphere://vc/x?y", &u) == -1);
-  CHECK (vs_url_parse ("vsphere://vc/%zz", &u) == -1);
-  CHECK (vs_url_parse ("vsphere://vc/a%0ab", &u) == -1);
-  CHECK (vs_url_parse ("vsphere://v c/x", &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://admin:secret@vc/DC1", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere:///DC1", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://vc:0/x", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://vc:99999/x", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://vc/x?y", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://vc/%zz", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://vc/a%0ab", REMOTE_URL_VSPHERE, &u) == -1);
+  CHECK (remote_url_parse_as ("vsphere://v c/x", REMOTE_URL_VSPHERE, &u) == -1);
 }
 
 TEST (escape)
