@@ -83,9 +83,6 @@ struct ovf_vm *ovf_parse_file (const char *path);
 void ovf_free (struct ovf_vm *vm);
 H2K_DEFINE_CLEANUP (struct ovf_vm, ovf_free)
 
-/* For __attribute__((cleanup)): PTR points to a struct ovf_vm * (or NULL). */
-void ovf_cleanup (void *ptr);
-
 /* Is HREF safe to open below the OVF's directory (relative, no "..", no
  * URL scheme, no control characters)?
  */

@@ -17,12 +17,7 @@
 /* ---------------------------------------------------------------- */
 /* fetch_vmx: the manifest from a VMX. */
 
-static void
-cleanup_vm (void *ptr)
-{
-  vmx_vm_free (ptr);
-}
-#define CLEANUP_VM __attribute__((cleanup (cleanup_vm)))
+#define CLEANUP_VM H2K_CLEANUP (vmx_vm_free)
 
 /* The VM's name from the VMX (for main, which needs it before the
  * workdir exists): displayName, or NULL.  Caller frees.  *ERR is set
