@@ -310,11 +310,8 @@ set_nics (const struct ovf_vm *vm, json_object *jvm)
     char id[32];
 
     snprintf (id, sizeof id, "ethernet%zu", i);
-    if (j == NULL || json_object_array_add (nics, j) != 0) {
-      json_object_put (j);
-      h2k_error ("nics: out of memory");
+    if (h2k_json_array_add (nics, j) == -1)
       return -1;
-    }
     if (h2k_json_set_string (j, "id", id) == -1 ||
         /* null: the hypervisor generates one (as for a VMX). */
         (n->mac ? h2k_json_set_string (j, "mac", n->mac)
