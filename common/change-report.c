@@ -30,12 +30,6 @@ str (json_object *o, const char *key)
   return h2k_json_get_string (o, key);
 }
 
-static size_t
-len (json_object *arr)
-{
-  return arr ? json_object_array_length (arr) : 0;
-}
-
 static json_object *
 idx (json_object *arr, size_t i)
 {
@@ -107,28 +101,12 @@ cell_row (struct h2k_table *t, const char *key, struct cell *c)
   return text ? h2k_table_add (t, (const char *[]) { key, text }) : -1;
 }
 
-/* Append S to the string list FILES unless it is there already. */
-static int
-add_unique (json_object *files, const char *s)
-{
-  if (s == NULL)
-    return 0;
-  for (size_t i = 0; i < len (files); ++i)
-    if (strcmp (json_object_get_string (idx (files, i)), s) == 0)
-      return 0;
-  if (json_object_array_add (files, json_object_new_string (s)) != 0) {
-    h2k_error ("out of memory");
-    return -1;
-  }
-  return 0;
-}
-
 static int
 add_all (json_object *files, json_object *arr, const char *key)
 {
-  for (size_t i = 0; i < len (arr); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (arr); ++i) {
     json_object *e = idx (arr, i);
-    if (add_unique (files, key ? str (e, key) : json_object_get_string (e)) == -1)
+    if (h2k_json_array_add_unique (files, key ? str (e, key) : json_object_get_string (e)) == -1)
       return -1;
   }
   return 0;
@@ -148,15 +126,15 @@ touched_files (json_object *item)
 
   if (files == NULL ||
       add_all (files, h2k_json_get_array (item, "files"), NULL) == -1 ||
-      (!backup && add_unique (files, str (d, "path")) == -1) ||
+      (!backup && h2k_json_array_add_unique (files, str (d, "path")) == -1) ||
       add_all (files, h2k_json_get_array (d, "outputs"), NULL) == -1 ||
       add_all (files, h2k_json_get_array (d, "copies"), "to") == -1)
     return NULL;
   if (cell_open (&c) == -1)
     return NULL;
-  for (size_t i = 0; i < len (files); ++i)
+  for (size_t i = 0; i < h2k_json_array_len (files); ++i)
     fprintf (c.fp, "%s%s", i ? ", " : "", json_object_get_string (idx (files, i)));
-  if (len (files) == 0)
+  if (h2k_json_array_len (files) == 0)
     fputs ("-", c.fp);
   return cell_close (&c);
 }
@@ -168,7 +146,7 @@ add_edits (struct h2k_table *t, json_object *d)
 {
   json_object *edits = h2k_json_get_array (d, "edits");
 
-  for (size_t i = 0; i < len (edits); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (edits); ++i) {
     json_object *e = idx (edits, i);
     const char *new_line = str (e, "new");
     CLEANUP_FREE char *key = NULL;
@@ -196,9 +174,9 @@ add_copies (struct h2k_table *t, json_object *item, json_object *d)
 
   if (copies == NULL)
     return row (t, "copy", "%s -> %s%s%s", str (d, "from") ?: "?",
-                len (files) ? json_object_get_string (idx (files, 0)) : "?",
+                h2k_json_array_len (files) ? json_object_get_string (idx (files, 0)) : "?",
                 str (d, "device") ? " on " : "", str (d, "device") ?: "");
-  for (size_t i = 0; i < len (copies); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (copies); ++i) {
     json_object *c = idx (copies, i);
     if (row (t, "copy", "%s -> %s", str (c, "from") ?: "?", str (c, "to") ?: "?") == -1)
       return -1;
@@ -246,15 +224,15 @@ add_stage (struct h2k_table *t, json_object *item, json_object *d)
 
   if (row (t, "from", "%s", str (d, "virtio_win") ?: "?") == -1)
     return -1;
-  for (size_t i = 0; i < len (pkgs); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (pkgs); ++i) {
     json_object *p = idx (pkgs, i);
     if (row (t, "package", "%s (%s)", str (p, "driver") ?: "?",
              str (p, "source") ?: "?") == -1)
       return -1;
   }
-  return row (t, "stage", "%zu file%s into %s", len (h2k_json_get_array (d, "files")),
-              len (h2k_json_get_array (d, "files")) == 1 ? "" : "s",
-              len (files) ? json_object_get_string (idx (files, 0)) : "?");
+  return row (t, "stage", "%zu file%s into %s", h2k_json_array_len (h2k_json_get_array (d, "files")),
+              h2k_json_array_len (h2k_json_get_array (d, "files")) == 1 ? "" : "s",
+              h2k_json_array_len (files) ? json_object_get_string (idx (files, 0)) : "?");
 }
 
 /* A registry value's {type, value} as text: dword 4, sz "x",
@@ -268,7 +246,7 @@ print_value (FILE *fp, const char *type, json_object *v)
     fputs ("?", fp);
   else if (json_object_is_type (v, json_type_array)) {
     fputc ('[', fp);
-    for (size_t i = 0; i < len (v); ++i)
+    for (size_t i = 0; i < h2k_json_array_len (v); ++i)
       fprintf (fp, "%s\"%s\"", i ? ", " : "", json_object_get_string (idx (v, i)));
     fputc (']', fp);
   }
@@ -307,7 +285,7 @@ add_registry (struct h2k_table *t, json_object *d)
 {
   json_object *values = h2k_json_get_array (d, "values");
 
-  for (size_t i = 0; i < len (values); ++i)
+  for (size_t i = 0; i < h2k_json_array_len (values); ++i)
     if (add_value (t, str (d, "hive") ?: "?", idx (values, i)) == -1)
       return -1;
   return 0;
@@ -323,7 +301,7 @@ add_network (struct h2k_table *t, json_object *nic)
   if (cell_open (&c) == -1)
     return -1;
   fprintf (c.fp, "%s (%s):", str (nic, "mac") ?: "?", str (nic, "mac_from") ?: "?");
-  for (size_t i = 0; i < len (addrs); ++i)
+  for (size_t i = 0; i < h2k_json_array_len (addrs); ++i)
     fprintf (c.fp, " %s", json_object_get_string (idx (addrs, i)));
   return cell_row (t, "network", &c);
 }
@@ -337,13 +315,13 @@ add_firstboot (struct h2k_table *t, json_object *d)
 
   if (row (t, "at boot", "%s", str (d, "cmdline") ?: "?") == -1)
     return -1;
-  for (size_t i = 0; i < len (files); ++i)
+  for (size_t i = 0; i < h2k_json_array_len (files); ++i)
     if (row (t, "write", "%s", str (idx (files, i), "path") ?: "?") == -1)
       return -1;
-  for (size_t i = 0; i < len (net); ++i)
+  for (size_t i = 0; i < h2k_json_array_len (net); ++i)
     if (add_network (t, idx (net, i)) == -1)
       return -1;
-  for (size_t i = 0; i < len (skipped); ++i)
+  for (size_t i = 0; i < h2k_json_array_len (skipped); ++i)
     if (row (t, "skipped", "%s: its MAC is unknown, static address not carried over",
              str (idx (skipped, i), "guid") ?: "?") == -1)
       return -1;
@@ -410,7 +388,7 @@ h2k_render_plan (FILE *fp, json_object *m, const void *opaque)
 {
   const struct h2k_plan_report *rep = opaque;
   json_object *plan = h2k_json_get_array (m, "plan");
-  size_t n = len (plan);
+  size_t n = h2k_json_array_len (plan);
   size_t first = rep->first < n ? rep->first : n;
 
   fprintf (fp, "Plan for %s: %zu change%s (%s)\n",

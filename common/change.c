@@ -84,10 +84,8 @@ h2k_fixer_record (struct h2k_fixer *x, json_object *item, const char *action,
   const char *id = h2k_json_get_string (item, "id");
   json_object *c = json_object_new_object ();
 
-  if (c == NULL || json_object_array_add (x->changes, c) != 0) {
-    json_object_put (c);
+  if (h2k_json_array_add (x->changes, c) == -1) {
     json_object_put (command);
-    h2k_error ("out of memory");
     return NULL;
   }
   if (h2k_json_set_string (c, "plan_id", id) == -1 ||

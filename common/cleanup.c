@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <archive.h>
 #include <json-c/json.h>
 
 #include "cleanup.h"
@@ -62,4 +63,13 @@ h2k_cleanup_unlink_free (void *ptr)
     unlink (path);
     free (path);
   }
+}
+
+void
+h2k_cleanup_archive (void *ptr)
+{
+  struct archive *a = *(struct archive **) ptr;
+
+  if (a)
+    archive_read_free (a);
 }

@@ -80,6 +80,10 @@ check_map (const char *value, const char **why)
   return 0;
 }
 
+/* The choices of the CHOICE keys.  The tools check their command-line
+ * options against these same lists (h2k_config_is_choice), so a value is
+ * good in a file exactly when it is good on the command line.
+ */
 static const char *const disk_formats[] = {
   "vmdk", "vhd", "vhdx", "qcow2", "raw", "vdi", NULL
 };
@@ -250,4 +254,16 @@ h2k_config_find_key (const struct h2k_config_section *s, const char *name)
     if (strcmp (k->name, name) == 0)
       return k;
   return NULL;
+}
+
+int
+h2k_config_is_choice (const char *section, const char *key, const char *value)
+{
+  const struct h2k_config_section *s = h2k_config_find_section (section);
+  const struct h2k_config_key *k = s ? h2k_config_find_key (s, key) : NULL;
+
+  for (size_t i = 0; value && k && k->choices && k->choices[i]; ++i)
+    if (strcmp (k->choices[i], value) == 0)
+      return 1;
+  return 0;
 }

@@ -66,6 +66,14 @@ const struct h2k_config_section *h2k_config_find_section (const char *name);
 const struct h2k_config_key *
 h2k_config_find_key (const struct h2k_config_section *s, const char *name);
 
+/* Is VALUE one of the choices of SECTION.KEY (a CHOICE key of the
+ * schema)?  A tool checks its option with this, so that its command line
+ * and its configuration files accept the same values.  1 or 0 (0 too for
+ * a key without choices).
+ */
+int h2k_config_is_choice (const char *section, const char *key,
+                          const char *value);
+
 /* The tree --------------------------------------------------------------- */
 
 enum h2k_config_kind {

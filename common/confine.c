@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 #include "confine.h"
 #include "error.h"
@@ -200,19 +201,6 @@ open_image (const char *path)
   return fd;
 }
 
-static uint32_t
-be32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 |
-         (uint32_t) p[2] << 8 | p[3];
-}
-
-static uint64_t
-be64 (const unsigned char *p)
-{
-  return (uint64_t) be32 (p) << 32 | be32 (p + 4);
-}
-
 /* Read LEN bytes at OFF (zeros past the end of the file). */
 static int
 read_at (int fd, const char *path, void *buf, size_t len, uint64_t off)
@@ -271,7 +259,7 @@ sniff (const char *path, const char **format)
 
   if (fd == -1 || read_at (fd, path, b, sizeof b, 0) == -1)
     return -1;
-  if (memcmp (b, "QFI\xfb", 4) == 0 && be32 (b + 4) < 2) {
+  if (memcmp (b, "QFI\xfb", 4) == 0 && h2k_be32 (b + 4) < 2) {
     h2k_error ("%s: a qcow version 1 image: not supported", path);
     return -1;
   }
@@ -326,7 +314,7 @@ qcow2_extensions (const unsigned char *buf, uint64_t start, uint64_t end,
   uint64_t off = start;
 
   while (off + 8 <= end) {
-    uint32_t type = be32 (buf + off), len = be32 (buf + off + 4);
+    uint32_t type = h2k_be32 (buf + off), len = h2k_be32 (buf + off + 4);
     char **dst = NULL;
 
     off += 8;
@@ -364,11 +352,11 @@ qcow2_read (const char *path, struct qcow2_names *q)
 
   if (fd == -1 || read_at (fd, path, h, sizeof h, 0) == -1)
     return -1;
-  version = be32 (h + 4);
-  backing_off = be64 (h + 8);
-  backing_len = be32 (h + 16);
-  cluster_bits = be32 (h + 20);
-  header_len = version >= 3 ? be32 (h + 100) : 72;
+  version = h2k_be32 (h + 4);
+  backing_off = h2k_be64 (h + 8);
+  backing_len = h2k_be32 (h + 16);
+  cluster_bits = h2k_be32 (h + 20);
+  header_len = version >= 3 ? h2k_be32 (h + 100) : 72;
   if (memcmp (h, "QFI\xfb", 4) != 0 || version < 2 || version > 3 ||
       cluster_bits < 9 || cluster_bits > 21) {
     h2k_error ("%s: not a qcow2 image (version 2 or 3) qemu would open", path);

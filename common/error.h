@@ -2,7 +2,10 @@
  *
  * Every message goes to stderr as one line: "progname: message".  Library
  * code reports an error once, with h2k_error, then returns -1 (or NULL); it
- * never exits.  Only main() exits.  Formats may use %m (errno).
+ * never exits.  Only main() exits, with one exception: the common option
+ * handling, h2k_tool_option (tool.h), exits for -h, -V, a bad option and
+ * a bad --allow-disk-dir, as getopt-style option parsing does.  Formats may
+ * use %m (errno).
  */
 #ifndef H2K_ERROR_H
 #define H2K_ERROR_H

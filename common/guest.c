@@ -24,55 +24,69 @@ image_of (json_object *disk, int mode)
 }
 
 guestfs_h *
-h2k_guest_launch (json_object *m, int mode)
+h2k_guest_launch_images (const struct h2k_guest_image *imgs, size_t n,
+                         int mode, const char *what)
 {
-  json_object *disks = h2k_json_get_array (m, "disks");
-  size_t n = disks ? json_object_array_length (disks) : 0;
-  guestfs_h *g;
+  guestfs_h *g = h2k_guestfs_create ("libguestfs");
 
-  if (n == 0) {
-    h2k_error ("<stdin>: /disks: the VM has no disks");
-    return NULL;
-  }
-  g = h2k_guestfs_create ("libguestfs");
   if (g == NULL)
     return NULL;
-  for (size_t i = 0; i < n; ++i) {
-    json_object *disk = json_object_array_get_idx (disks, i);
-    const char *key = image_of (disk, mode);
-    json_object *img = h2k_json_get_object (disk, key);
-    const char *path, *fmt;
-
-    if (img == NULL) {
-      h2k_error ("<stdin>: /disks/%zu/overlay: missing: run h2k-inspect "
-                 "first (the fixers write only overlays)", i);
-      goto fail;
-    }
-    /* qemu follows the image's extents, backing and data files itself. */
-    if (h2k_confine_disk (disk, i, key) == -1)
-      goto fail;
-    path = h2k_json_get_string (img, "path");
-    fmt = h2k_qemu_format (h2k_json_get_string (img, "format"));
+  for (size_t i = 0; i < n; ++i)
     /* Discards reach the overlay (as zero clusters there), so that a
      * fixer's fstrim makes the converted image smaller.
      */
-    if (guestfs_add_drive_opts (g, path,
-                                GUESTFS_ADD_DRIVE_OPTS_FORMAT, fmt,
+    if (guestfs_add_drive_opts (g, imgs[i].path,
+                                GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+                                h2k_qemu_format (imgs[i].format),
                                 GUESTFS_ADD_DRIVE_OPTS_READONLY, mode != H2K_GUEST_RW,
                                 GUESTFS_ADD_DRIVE_OPTS_DISCARD,
                                 mode == H2K_GUEST_RW ? "besteffort" : "disable",
                                 -1) == -1)
       goto fail;
-  }
   h2k_info ("launching the appliance (%s, %zu disk%s, %s)", h2k_accel (), n,
-            n == 1 ? "" : "s", mode == H2K_GUEST_RW ? "overlays read-write"
-                                                    : "read-only");
+            n == 1 ? "" : "s", what);
   if (guestfs_launch (g) == -1)
     goto fail;
   return g;
  fail:
   guestfs_close (g);
   return NULL;
+}
+
+guestfs_h *
+h2k_guest_launch (json_object *m, int mode)
+{
+  json_object *disks = h2k_json_get_array (m, "disks");
+  size_t n = disks ? json_object_array_length (disks) : 0;
+  CLEANUP_FREE struct h2k_guest_image *imgs = NULL;
+
+  if (n == 0) {
+    h2k_error ("<stdin>: /disks: the VM has no disks");
+    return NULL;
+  }
+  if ((imgs = calloc (n, sizeof *imgs)) == NULL) {
+    h2k_error ("%m");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    json_object *disk = json_object_array_get_idx (disks, i);
+    const char *key = image_of (disk, mode);
+    json_object *img = h2k_json_get_object (disk, key);
+
+    if (img == NULL) {
+      h2k_error ("<stdin>: /disks/%zu/overlay: missing: run h2k-inspect "
+                 "first (the fixers write only overlays)", i);
+      return NULL;
+    }
+    /* qemu follows the image's extents, backing and data files itself. */
+    if (h2k_confine_disk (disk, i, key) == -1)
+      return NULL;
+    imgs[i].path = h2k_json_get_string (img, "path");
+    imgs[i].format = h2k_json_get_string (img, "format");
+  }
+  return h2k_guest_launch_images (imgs, n, mode,
+                                  mode == H2K_GUEST_RW ? "overlays read-write"
+                                                       : "read-only");
 }
 
 const char *
@@ -127,6 +141,27 @@ h2k_guest_mount (guestfs_h *g, const char *root, int mode)
                    mps[i + 1], mps[i], mode == H2K_GUEST_RW ? "" : " read-only");
   }
   return 0;
+}
+
+const char *
+h2k_guest_init_system (guestfs_h *g)
+{
+  CLEANUP_FREE char *link = NULL;
+
+  guestfs_push_error_handler (g, NULL, NULL);
+  link = guestfs_readlink (g, "/sbin/init");
+  guestfs_pop_error_handler (g);
+  if ((link && strstr (link, "systemd")) || h2k_guest_is_dir (g, "/run/systemd") ||
+      h2k_guest_is_file (g, "/lib/systemd/systemd") ||
+      h2k_guest_is_file (g, "/usr/lib/systemd/systemd"))
+    return "systemd";
+  if (h2k_guest_is_file (g, "/sbin/openrc"))
+    return "openrc";
+  if (h2k_guest_is_file (g, "/sbin/upstart") || h2k_guest_is_dir (g, "/etc/init"))
+    return "upstart";
+  if (h2k_guest_is_file (g, "/etc/inittab"))
+    return "sysvinit";
+  return "unknown";
 }
 
 int

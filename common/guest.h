@@ -1,5 +1,7 @@
 /* h2k: working inside the guest through libguestfs (shared by
- * h2k-inspect and the fixers).
+ * h2k-inspect, the fixers and h2k-validate): the one appliance launch,
+ * mounting, quiet probes, reading files, the init system, initramfs
+ * contents.
  */
 #ifndef H2K_GUEST_H
 #define H2K_GUEST_H
@@ -18,9 +20,26 @@ enum {
  * manifest's order (so the appliance's /dev/sda is disks[0]).  Read-only:
  * the overlay if there is one, else current.  Read-write: the overlay,
  * which must exist (run h2k-inspect first); nothing else is ever opened
- * for writing.  NULL reported.
+ * for writing.  Each image is confined first (confine.h).  NULL reported.
  */
 guestfs_h *h2k_guest_launch (json_object *m, int mode);
+
+/* An image for h2k_guest_launch_images: its path and its format as the
+ * manifest spells it ("vmdk", "qcow2", ...).
+ */
+struct h2k_guest_image {
+  const char *path;
+  const char *format;
+};
+
+/* The launch itself, for images the caller has already chosen and
+ * checked (h2k-validate's throwaway overlays): the N images added in
+ * order, read-only unless MODE is H2K_GUEST_RW (then discards reach the
+ * images), and one progress line naming WHAT was opened ("throwaway
+ * overlays read-write").  NULL reported.
+ */
+guestfs_h *h2k_guest_launch_images (const struct h2k_guest_image *imgs,
+                                    size_t n, int mode, const char *what);
 
 /* The manifest disk id for an appliance device or partition ("/dev/sdb2"
  * -> "disk1"), or NULL.
@@ -32,6 +51,12 @@ const char *h2k_guest_disk_id (guestfs_h *g, json_object *m, const char *dev);
  * mount is a warning.  -1 reported.
  */
 int h2k_guest_mount (guestfs_h *g, const char *root, int mode);
+
+/* The init system of the guest mounted at /: "systemd", "openrc",
+ * "upstart", "sysvinit" (an /etc/inittab) or "unknown".  A quiet probe,
+ * never an error.
+ */
+const char *h2k_guest_init_system (guestfs_h *g);
 
 /* Quiet probes: 1 or 0, never an error message. */
 int h2k_guest_is_file (guestfs_h *g, const char *path);

@@ -62,8 +62,7 @@ get_iface (struct ifu *u, const char *ifname)
     return NULL;
   }
   o = json_object_new_object ();
-  if (o == NULL || json_object_array_add (u->ifaces, o) != 0) {
-    json_object_put (o);
+  if (h2k_lc_array_add (u->ifaces, o) == -1) {
     h2k_lc_oom (u->name);
     return NULL;
   }
@@ -268,9 +267,7 @@ add_option (json_object *opts, const char *key, const char *value,
     arr = json_object_new_array ();
     if (arr == NULL)
       return -1;
-    json_object_get (old);
-    if (json_object_array_add (arr, old) != 0) {
-      json_object_put (old);
+    if (h2k_lc_array_add (arr, json_object_get (old)) == -1) {
       json_object_put (arr);
       return -1;
     }

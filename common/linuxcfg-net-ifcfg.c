@@ -149,7 +149,7 @@ do_ifcfg_file (json_object *out, const char *file, json_object *doc,
     return -1;
   method = ifcfg_method (doc, suse);
   if (method == NULL)
-    method = h2k_lc_arr_len (h2k_lc_member (o, "addresses")) > 0
+    method = h2k_json_array_len (h2k_lc_member (o, "addresses")) > 0
       ? "static" : "manual";
   if (h2k_lc_add_str (o, "method", method) == -1 ||
       h2k_lc_set_gateway (o, var (doc, "GATEWAY")) == -1 ||
@@ -169,7 +169,7 @@ h2k_lc_find_iface (json_object *out, const char *backend, const char *ifname)
 {
   size_t i;
 
-  for (i = 0; i < h2k_lc_arr_len (out); ++i) {
+  for (i = 0; i < h2k_json_array_len (out); ++i) {
     json_object *o = h2k_lc_arr_get (out, i);
     const char *n = h2k_lc_get_str (o, "name");
     if (n && strcmp (n, ifname) == 0 &&
@@ -189,7 +189,7 @@ find_ifcfg_of (json_object *out, const char *backend, const char *routefile,
 {
   size_t dirlen = h2k_lc_basename (routefile) - routefile, i;
 
-  for (i = 0; i < h2k_lc_arr_len (out); ++i) {
+  for (i = 0; i < h2k_json_array_len (out); ++i) {
     json_object *o = h2k_lc_arr_get (out, i);
     const char *f = h2k_lc_get_str (o, "file");
 
@@ -249,7 +249,7 @@ do_route_file (json_object *out, const char *file, json_object *doc,
         return -1;
     }
   }
-  for (i = 0; i < h2k_lc_arr_len (ign); ++i) {
+  for (i = 0; i < h2k_json_array_len (ign); ++i) {
     const char *text = h2k_lc_get_str (h2k_lc_arr_get (ign, i), "text");
     CLEANUP_FREE char *copy = strdup (text ? text : "");
     char *w[4] = { NULL }, *save = NULL, *tok;
@@ -273,7 +273,7 @@ do_route_file (json_object *out, const char *file, json_object *doc,
     if (target == NULL) {
       /* A global default route: the first static interface. */
       size_t k;
-      for (k = 0; k < h2k_lc_arr_len (out) && target == NULL; ++k) {
+      for (k = 0; k < h2k_json_array_len (out) && target == NULL; ++k) {
         json_object *c = h2k_lc_arr_get (out, k);
         if (strcmp (h2k_lc_get_str (c, "backend"), backend) == 0 &&
             strcmp (h2k_lc_get_str (c, "method"), "static") == 0)

@@ -25,7 +25,7 @@ each_value (json_object *opt, json_object *o,
   if (json_object_is_type (opt, json_type_string))
     return fn (o, json_object_get_string (opt));
   if (json_object_is_type (opt, json_type_array))
-    for (i = 0; i < h2k_lc_arr_len (opt); ++i) {
+    for (i = 0; i < h2k_json_array_len (opt); ++i) {
       json_object *v = h2k_lc_arr_get (opt, i);
       if (json_object_is_type (v, json_type_string) &&
           fn (o, json_object_get_string (v)) == -1)
@@ -55,7 +55,7 @@ ifupdown_stanza (json_object *o, json_object *st)
     int prefix = mask ? h2k_linuxcfg_netmask_prefix (mask) : -1;
     int def = family && strcmp (family, "inet6") == 0 ? 64 : -1;
     size_t n = json_object_is_type (addr, json_type_array)
-      ? h2k_lc_arr_len (addr) : 1;
+      ? h2k_json_array_len (addr) : 1;
 
     for (i = 0; i < n; ++i) {
       json_object *a = json_object_is_type (addr, json_type_array)
@@ -82,7 +82,7 @@ ifupdown_method (json_object *stanzas)
   size_t i;
   int dhcp = 0, stat = 0;
 
-  for (i = 0; i < h2k_lc_arr_len (stanzas); ++i) {
+  for (i = 0; i < h2k_json_array_len (stanzas); ++i) {
     const char *m = h2k_lc_get_str (h2k_lc_arr_get (stanzas, i),
                                 "method");
     if (m == NULL)
@@ -106,13 +106,13 @@ h2k_lc_net_ifupdown (json_object *out, const char *file, json_object *doc)
   json_object *ifaces = h2k_lc_member (doc, "interfaces");
   size_t i, j;
 
-  for (i = 0; i < h2k_lc_arr_len (ifaces); ++i) {
+  for (i = 0; i < h2k_json_array_len (ifaces); ++i) {
     json_object *ifc = h2k_lc_arr_get (ifaces, i);
     json_object *stanzas = h2k_lc_member (ifc, "stanzas"), *o;
     const char *ifname = h2k_lc_get_str (ifc, "name"), *method;
 
     if (ifname == NULL || strcmp (ifname, "lo") == 0 ||
-        h2k_lc_arr_len (stanzas) == 0)
+        h2k_json_array_len (stanzas) == 0)
       continue;
     method = ifupdown_method (stanzas);
     if (method == NULL)
@@ -124,7 +124,7 @@ h2k_lc_net_ifupdown (json_object *out, const char *file, json_object *doc)
                           ifname);
     if (o == NULL || h2k_lc_add_str (o, "method", method) == -1)
       return -1;
-    for (j = 0; j < h2k_lc_arr_len (stanzas); ++j)
+    for (j = 0; j < h2k_json_array_len (stanzas); ++j)
       if (ifupdown_stanza (o, h2k_lc_arr_get (stanzas, j)) == -1)
         return -1;
   }

@@ -40,10 +40,10 @@ netplan_iface (json_object *out, const char *file, const char *id,
   if (h2k_lc_truthy (h2k_lc_get_str (cfg, "dhcp4")) ||
       h2k_lc_truthy (h2k_lc_get_str (cfg, "dhcp6")))
     h2k_lc_add_str (o, "method", "dhcp");
-  else if (addrs && h2k_lc_arr_len (addrs) > 0)
+  else if (addrs && h2k_json_array_len (addrs) > 0)
     h2k_lc_add_str (o, "method", "static");
   if (json_object_is_type (addrs, json_type_array))
-    for (i = 0; i < h2k_lc_arr_len (addrs); ++i) {
+    for (i = 0; i < h2k_json_array_len (addrs); ++i) {
       json_object *a = h2k_lc_arr_get (addrs, i);
       if (json_object_is_type (a, json_type_object)) {
         /* "- 10.0.0.5/24: { lifetime: 0 }" */
@@ -60,7 +60,7 @@ netplan_iface (json_object *out, const char *file, const char *id,
       h2k_lc_set_gateway (o, h2k_lc_get_str (cfg, "gateway6")) == -1)
     return -1;
   if (json_object_is_type (routes, json_type_array))
-    for (i = 0; i < h2k_lc_arr_len (routes); ++i) {
+    for (i = 0; i < h2k_json_array_len (routes); ++i) {
       json_object *r = h2k_lc_arr_get (routes, i);
       if (h2k_lc_add_route (o, h2k_lc_get_str (r, "to"),
                             h2k_lc_get_str (r, "via")) == -1)
@@ -68,7 +68,7 @@ netplan_iface (json_object *out, const char *file, const char *id,
     }
   ns = h2k_lc_member (h2k_lc_member (cfg, "nameservers"), "addresses");
   if (json_object_is_type (ns, json_type_array))
-    for (i = 0; i < h2k_lc_arr_len (ns); ++i)
+    for (i = 0; i < h2k_json_array_len (ns); ++i)
       if (h2k_lc_add_dns (o,
                           h2k_lc_str_or_empty (h2k_lc_arr_get (ns, i))) == -1)
         return -1;

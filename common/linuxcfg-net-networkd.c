@@ -32,7 +32,7 @@ networkd_section (json_object *o, const char *sn, json_object *section,
   int route = strcmp (sn, "Route") == 0;
   size_t i;
 
-  for (i = 0; i < h2k_lc_arr_len (entries); ++i) {
+  for (i = 0; i < h2k_json_array_len (entries); ++i) {
     json_object *e = h2k_lc_arr_get (entries, i);
     const char *k = h2k_lc_get_str (e, "key"), *v = h2k_lc_get_str (e, "value");
 
@@ -91,7 +91,7 @@ h2k_lc_net_networkd (json_object *out, json_object *files)
       if (m == NULL || h2k_lc_set_mac_pin (o, m, "config") == -1)
         return -1;
     }
-    for (i = 0; i < h2k_lc_arr_len (sections); ++i) {
+    for (i = 0; i < h2k_json_array_len (sections); ++i) {
       json_object *s = h2k_lc_arr_get (sections, i);
       if (h2k_lc_get_str (s, "name") &&
           networkd_section (o, h2k_lc_get_str (s, "name"), s, &dhcp) == -1)
@@ -99,7 +99,7 @@ h2k_lc_net_networkd (json_object *out, json_object *files)
     }
     if (dhcp)
       h2k_lc_add_str (o, "method", "dhcp");
-    else if (h2k_lc_arr_len (h2k_lc_member (o, "addresses")) > 0)
+    else if (h2k_json_array_len (h2k_lc_member (o, "addresses")) > 0)
       h2k_lc_add_str (o, "method", "static");
   }
   json_object_object_foreach (files, lfile, ldoc) {

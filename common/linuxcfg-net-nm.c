@@ -116,7 +116,7 @@ nm_ip_section (json_object *o, json_object *section)
   json_object *entries = h2k_lc_member (section, "entries");
   size_t i;
 
-  for (i = 0; i < h2k_lc_arr_len (entries); ++i) {
+  for (i = 0; i < h2k_json_array_len (entries); ++i) {
     json_object *e = h2k_lc_arr_get (entries, i);
     const char *k = h2k_lc_get_str (e, "key"), *v = h2k_lc_get_str (e, "value");
 
@@ -158,7 +158,7 @@ do_nm_file (json_object *out, const char *file, json_object *doc)
     return 0;
   if (ifname && strcmp (ifname, "lo") == 0)
     return 0;
-  for (i = 0; i < h2k_lc_arr_len (sections) && !conn; ++i) {
+  for (i = 0; i < h2k_json_array_len (sections) && !conn; ++i) {
     json_object *s = h2k_lc_arr_get (sections, i);
     if (h2k_lc_get_str (s, "name") &&
         strcmp (h2k_lc_get_str (s, "name"), "connection") == 0)
@@ -178,7 +178,7 @@ do_nm_file (json_object *out, const char *file, json_object *doc)
     if (m == NULL || h2k_lc_set_mac_pin (o, m, "config") == -1)
       return -1;
   }
-  for (i = 0; i < h2k_lc_arr_len (sections); ++i) {
+  for (i = 0; i < h2k_json_array_len (sections); ++i) {
     json_object *s = h2k_lc_arr_get (sections, i);
     const char *sn = h2k_lc_get_str (s, "name");
     if (sn && (strcmp (sn, "ipv4") == 0 || strcmp (sn, "ipv6") == 0) &&
@@ -188,7 +188,7 @@ do_nm_file (json_object *out, const char *file, json_object *doc)
   if ((m4 && (strcmp (m4, "auto") == 0)) ||
       (!m4 && m6 && (strcmp (m6, "auto") == 0 || strcmp (m6, "dhcp") == 0)))
     return h2k_lc_add_str (o, "method", "dhcp");
-  if (h2k_lc_arr_len (h2k_lc_member (o, "addresses")) > 0)
+  if (h2k_json_array_len (h2k_lc_member (o, "addresses")) > 0)
     return h2k_lc_add_str (o, "method", "static");
   return 0;
 }

@@ -95,17 +95,10 @@ h2k_lc_basename (const char *path)
 }
 
 /* Safe on anything: json-c asserts on the wrong type. */
-size_t
-h2k_lc_arr_len (json_object *a)
-{
-  return json_object_is_type (a, json_type_array)
-    ? json_object_array_length (a) : 0;
-}
-
 json_object *
 h2k_lc_arr_get (json_object *a, size_t i)
 {
-  return i < h2k_lc_arr_len (a) ? json_object_array_get_idx (a, i) : NULL;
+  return i < h2k_json_array_len (a) ? json_object_array_get_idx (a, i) : NULL;
 }
 
 int
@@ -214,7 +207,7 @@ h2k_lc_add_dns (json_object *o, const char *server)
 
   if (!is_ip (server))
     return 0;
-  for (i = 0; i < h2k_lc_arr_len (dns); ++i)
+  for (i = 0; i < h2k_json_array_len (dns); ++i)
     if (strcmp (json_object_get_string (h2k_lc_arr_get (dns, i)),
                 server) == 0)
       return 0;
@@ -343,7 +336,7 @@ apply_udev (json_object *out, json_object *files)
     (void) file;
     if (!json_object_is_type (rules, json_type_array))
       continue;
-    for (i = 0; i < h2k_lc_arr_len (out); ++i) {
+    for (i = 0; i < h2k_json_array_len (out); ++i) {
       json_object *o = h2k_lc_arr_get (out, i);
       const char *n = h2k_lc_get_str (o, "set_name");
 
@@ -351,7 +344,7 @@ apply_udev (json_object *out, json_object *files)
         n = h2k_lc_get_str (o, "name");
       if (n == NULL || h2k_lc_member (o, "mac_pin"))
         continue;
-      for (j = 0; j < h2k_lc_arr_len (rules); ++j) {
+      for (j = 0; j < h2k_json_array_len (rules); ++j) {
         json_object *r = h2k_lc_arr_get (rules, j);
         const char *rn = h2k_lc_get_str (r, "name");
         const char *mac = h2k_lc_get_str (r, "mac");
@@ -378,7 +371,7 @@ each_file (json_object *out, json_object *files, const char *kind,
   size_t i;
 
   if (json_object_is_type (files, json_type_array)) {
-    for (i = 0; i < h2k_lc_arr_len (files); ++i) {
+    for (i = 0; i < h2k_json_array_len (files); ++i) {
       char name[64];
       snprintf (name, sizeof name, "%s[%zu]", kind, i);
       if (fn (out, name, h2k_lc_arr_get (files, i)) == -1)

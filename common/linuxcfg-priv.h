@@ -6,6 +6,8 @@
 
 #include <json-c/json.h>
 
+#include "manifest.h"
+
 /* A file split into lines: one writable copy (BUF) with each '\n' (and a
  * '\r' before it) replaced by NUL; LINES[i] is physical line i+1.
  */
@@ -76,8 +78,9 @@ void h2k_lc_oom (const char *name);
 int h2k_lc_truthy (const char *s);
 /* The part of PATH after its last '/'. */
 const char *h2k_lc_basename (const char *path);
-/* Safe on anything: json-c asserts on the wrong type. */
-size_t h2k_lc_arr_len (json_object *a);
+/* Safe on anything: json-c asserts on the wrong type (the length is
+ * manifest.h's h2k_json_array_len).
+ */
 json_object *h2k_lc_arr_get (json_object *a, size_t i);
 int h2k_lc_is_obj (json_object *o);
 /* String value of V, or "" (never NULL). */

@@ -102,8 +102,7 @@ convert_sequence (struct conv *c, yaml_node_t *node, int depth)
     jv = convert (c, v, depth + 1);
     if (jv == NULL)
       return NULL;
-    if (json_object_array_add (a, jv) != 0) {
-      json_object_put (jv);
+    if (h2k_lc_array_add (a, jv) == -1) {
       h2k_lc_oom (c->name);
       return NULL;
     }

@@ -360,6 +360,68 @@ h2k_json_ensure_array (json_object *obj, const char *key)
 }
 
 int
+h2k_json_array_add (json_object *arr, json_object *val)
+{
+  if (val == NULL || json_object_array_add (arr, val) != 0) {
+    json_object_put (val);
+    h2k_error ("adding to an array: out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+int
+h2k_json_array_add_string (json_object *arr, const char *s)
+{
+  return h2k_json_array_add (arr, json_object_new_string (s));
+}
+
+size_t
+h2k_json_array_len (json_object *arr)
+{
+  return json_object_is_type (arr, json_type_array) ? json_object_array_length (arr) : 0;
+}
+
+int
+h2k_json_array_has_string (json_object *arr, const char *s)
+{
+  size_t n = h2k_json_array_len (arr);
+
+  for (size_t i = 0; s && i < n; ++i) {
+    json_object *v = json_object_array_get_idx (arr, i);
+    if (json_object_is_type (v, json_type_string) &&
+        strcmp (json_object_get_string (v), s) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int
+h2k_json_array_add_unique (json_object *arr, const char *s)
+{
+  if (s == NULL || h2k_json_array_has_string (arr, s))
+    return 0;
+  return h2k_json_array_add_string (arr, s);
+}
+
+json_object *
+h2k_json_strv (const char *const *v)
+{
+  json_object *a = json_object_new_array ();
+
+  if (a == NULL) {
+    h2k_error ("out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; v && v[i]; ++i)
+    if (h2k_json_array_add_string (a, v[i]) == -1) {
+      json_object_put (a);
+      return NULL;
+    }
+  return a;
+}
+
+int
 h2k_json_set_string (json_object *obj, const char *key, const char *s)
 {
   return h2k_json_set (obj, key, json_object_new_string (s));

@@ -88,6 +88,25 @@ int h2k_json_set (json_object *obj, const char *key, json_object *val);
 int h2k_json_set_null (json_object *obj, const char *key);
 int h2k_json_set_string (json_object *obj, const char *key, const char *s);
 
+/* Arrays.  h2k_json_array_add appends VAL (owned: freed on failure) to
+ * ARR; VAL NULL is an error (its constructor ran out of memory), so
+ *   if (h2k_json_array_add (arr, json_object_new_string (s)) == -1)
+ * is the whole check.  The _string and _unique forms append a string (the
+ * latter unless ARR holds it already; S NULL appends nothing).  All return
+ * 0, or -1 reported.
+ */
+int h2k_json_array_add (json_object *arr, json_object *val);
+int h2k_json_array_add_string (json_object *arr, const char *s);
+int h2k_json_array_add_unique (json_object *arr, const char *s);
+/* The length of ARR: 0 when it is NULL or not an array. */
+size_t h2k_json_array_len (json_object *arr);
+/* Is S one of the strings of the array ARR (NULL: none)? */
+int h2k_json_array_has_string (json_object *arr, const char *s);
+/* A new array of the strings of V (NULL-terminated; V NULL: an empty
+ * array).  Caller owns it; NULL reported.
+ */
+json_object *h2k_json_strv (const char *const *v);
+
 /* The fixers' plan: append {id, tool, action, reason, files[], details}
  * to the array PLAN, the id being ACTION-N (N its position from 1).  FILE
  * may be NULL; DETAILS (owned) NULL means the caller ran out of memory

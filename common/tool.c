@@ -1,4 +1,7 @@
-/* h2k: what every tool's main() shares. */
+/* h2k: what every tool's main() shares.  The option handling here exits
+ * (-h, -V, a bad option or --allow-disk-dir): the one exception to
+ * "only main() exits" (error.h).
+ */
 
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include "error.h"
 #include "manifest.h"
 #include "tool.h"
+#include "version.h"
 
 volatile sig_atomic_t h2k_interrupted;
 
@@ -46,13 +50,6 @@ h2k_tool_init (struct h2k_tool *t, const char *argv0)
   h2k_stage_begin (&t->stage, t->name);
 }
 
-void
-h2k_print_version (void)
-{
-  printf ("%s %s\n", h2k_progname, H2K_VERSION);
-  printf ("json-c %s\n", json_c_version ());
-}
-
 int
 h2k_tool_option (struct h2k_tool *t, int c, const char *arg,
                  void (*usage) (FILE *fp, int status))
@@ -63,10 +60,9 @@ h2k_tool_option (struct h2k_tool *t, int c, const char *arg,
     return 1;
   case 'h':
     usage (stdout, H2K_EXIT_OK);
-    exit (H2K_EXIT_OK);
+    exit (H2K_EXIT_OK);           /* in case USAGE returned */
   case 'V':
-    h2k_print_version ();
-    exit (fflush (stdout) == 0 && !ferror (stdout) ? H2K_EXIT_OK : H2K_EXIT_FAILURE);
+    exit (h2k_print_version (stdout) == 0 ? H2K_EXIT_OK : H2K_EXIT_FAILURE);
   case H2K_OPT_FAILED_MANIFEST:
     t->failed_manifest = arg;
     return 1;

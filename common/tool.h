@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "manifest.h"
+#include "version.h"
 
 enum {
   H2K_EXIT_OK = 0,
@@ -53,6 +54,16 @@ enum {
   { "allow-disk-dir", required_argument, NULL, H2K_OPT_ALLOW_DISK_DIR },  \
   { "allow-devices", no_argument, NULL, H2K_OPT_ALLOW_DEVICES }
 
+/* The end of every tool's usage(): its exit status, and where to read
+ * more.  A tool's usage (FILE *fp, int status) prints "Usage: TOOL ...",
+ * a line or two on what it does, "Options:", its own options, then
+ * H2K_COMMON_HELP, then H2K_USAGE_END ("TOOL"), and exits with STATUS.
+ */
+#define H2K_EXIT_STATUS_HELP \
+  "Exit status: 0 success, 1 failure, 2 usage error.\n"
+#define H2K_USAGE_END(tool) \
+  "\n" H2K_EXIT_STATUS_HELP "See " tool "(1) and h2k-manifest(5).\n"
+
 /* The common options' help text, for usage(). */
 #define H2K_COMMON_HELP                                                   \
   "  -v, --verbose            debug messages (repeat for more); passed on\n" \
@@ -70,7 +81,7 @@ enum {
   "                           naming them; repeatable; never /\n"        \
   "      --allow-devices      ... and may be block or character devices\n" \
   "  -h, --help               this help\n"                                \
-  "  -V, --version            version of the tool and its libraries\n"
+  "  -V, --version            version of the tool and of each library\n"
 
 struct h2k_tool {
   const char *name;
@@ -103,15 +114,17 @@ int h2k_tool_config (struct h2k_tool *t, const char *section,
 /* Handle option C if it is a common one: -v, --failed-manifest, --config
  * (already applied by h2k_tool_config), --allow-disk-dir and
  * --allow-devices (the confinement policy, confine.h; a bad directory is
- * reported and exits with H2K_EXIT_USAGE); -h calls
- * USAGE (stdout, exit 0) and -V prints the version and exits.  Returns 1
- * if C was handled, 0 if it is the tool's own.
+ * reported and exits with H2K_EXIT_USAGE); -h calls USAGE (stdout,
+ * H2K_EXIT_OK), '?' (getopt's bad option) calls USAGE (stderr,
+ * H2K_EXIT_USAGE), -V prints the versions (version.h) and exits.  Returns
+ * 1 if C was handled, 0 if it is the tool's own.
+ *
+ * This function exits: it is the one place outside main() that does
+ * (error.h).  USAGE prints the help to FP and exits with STATUS; should it
+ * return, h2k_tool_option exits with STATUS itself.
  */
 int h2k_tool_option (struct h2k_tool *t, int c, const char *arg,
                      void (*usage) (FILE *fp, int status));
-
-/* Print "TOOL VERSION" and the versions of the libraries. */
-void h2k_print_version (void);
 
 /* Finish a run: R is 0 for success (the stage record is appended and M
  * written to stdout) or -1 for failure (an error has been reported;

@@ -12,23 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 #include "error.h"
 #include "vhd.h"
 #include "vhd-priv.h"
-
-static uint32_t
-be32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 |
-         (uint32_t) p[3];
-}
-
-static uint64_t
-be64 (const unsigned char *p)
-{
-  return (uint64_t) be32 (p) << 32 | be32 (p + 4);
-}
 
 /* One's complement of the byte sum, skipping the checksum field. */
 static uint32_t
@@ -63,22 +51,22 @@ h2k_vhd_parse_footer (const void *buf, size_t len, const char *name,
     h2k_error ("%s: footer: cookie: no \"conectix\" (not a VHD)", name);
     return -1;
   }
-  f->features = be32 (b + 8);
-  f->version = be32 (b + 12);
-  f->data_offset = be64 (b + 16);
-  f->timestamp = be32 (b + 24);
+  f->features = h2k_be32 (b + 8);
+  f->version = h2k_be32 (b + 12);
+  f->data_offset = h2k_be64 (b + 16);
+  f->timestamp = h2k_be32 (b + 24);
   memcpy (f->creator_app, b + 28, 4);
-  f->creator_version = be32 (b + 32);
+  f->creator_version = h2k_be32 (b + 32);
   memcpy (f->creator_os, b + 36, 4);
-  f->original_size = be64 (b + 40);
-  f->current_size = be64 (b + 48);
-  f->disk_type = be32 (b + 60);
+  f->original_size = h2k_be64 (b + 40);
+  f->current_size = h2k_be64 (b + 48);
+  f->disk_type = h2k_be32 (b + 60);
   memcpy (f->uuid, b + 68, 16);
   f->saved_state = b[84];
   sum = checksum (b, H2K_VHD_FOOTER_SIZE, 64);
-  if (sum != be32 (b + 64)) {
+  if (sum != h2k_be32 (b + 64)) {
     h2k_error ("%s: footer: checksum: %08" PRIx32 " recorded, %08" PRIx32
-               " computed", name, be32 (b + 64), sum);
+               " computed", name, h2k_be32 (b + 64), sum);
     return -1;
   }
   if (f->version >> 16 != 1) {
@@ -139,17 +127,17 @@ h2k_vhd_parse_dyn_header (const void *buf, size_t len, const char *name,
     return -1;
   }
   sum = checksum (b, H2K_VHD_DYN_HEADER_SIZE, 36);
-  if (sum != be32 (b + 36)) {
+  if (sum != h2k_be32 (b + 36)) {
     h2k_error ("%s: dynamic header: checksum: %08" PRIx32 " recorded, %08"
-               PRIx32 " computed", name, be32 (b + 36), sum);
+               PRIx32 " computed", name, h2k_be32 (b + 36), sum);
     return -1;
   }
-  h->table_offset = be64 (b + 16);
-  h->header_version = be32 (b + 24);
-  h->max_table_entries = be32 (b + 28);
-  h->block_size = be32 (b + 32);
+  h->table_offset = h2k_be64 (b + 16);
+  h->header_version = h2k_be32 (b + 24);
+  h->max_table_entries = h2k_be32 (b + 28);
+  h->block_size = h2k_be32 (b + 32);
   memcpy (h->parent_uuid, b + 40, 16);
-  h->parent_timestamp = be32 (b + 56);
+  h->parent_timestamp = h2k_be32 (b + 56);
   if (h->block_size < 512 || (h->block_size & (h->block_size - 1)) != 0) {
     h2k_error ("%s: dynamic header: block size: %" PRIu32 " is not a power "
                "of two of at least 512", name, h->block_size);
@@ -163,15 +151,15 @@ h2k_vhd_parse_dyn_header (const void *buf, size_t len, const char *name,
     const unsigned char *e = b + 576 + 24 * i;
     struct h2k_vhd_locator *l = &h->locators[i];
 
-    if (be32 (e) == 0)
+    if (h2k_be32 (e) == 0)
       continue;
     memcpy (l->code, e, 4);
     l->code[4] = '\0';
     if (memcmp (e, "MacX", 4) == 0)
       strcpy (l->code, "Mac X");
-    l->data_space = be32 (e + 4);
-    l->data_length = be32 (e + 8);
-    l->data_offset = be64 (e + 16);
+    l->data_space = h2k_be32 (e + 4);
+    l->data_length = h2k_be32 (e + 8);
+    l->data_offset = h2k_be64 (e + 16);
   }
   return 0;
 }
@@ -417,7 +405,7 @@ h2k_vhd_parse_bat (const void *buf, size_t len, const char *name,
   for (uint32_t i = 0; i < h->max_table_entries; ++i) {
     uint64_t off;
 
-    bat[i] = be32 (b + 4 * i);
+    bat[i] = h2k_be32 (b + 4 * i);
     if (bat[i] == H2K_VHD_BAT_UNUSED)
       continue;
     off = (uint64_t) bat[i] * 512;

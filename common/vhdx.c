@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "byteorder.h"
 #include "cleanup.h"
 #include "error.h"
 #include "vhd.h"
@@ -26,25 +27,6 @@
 #define GUID_LOGICAL_SECTOR  "{8141bf1d-a96f-4709-ba47-f233a8faab5f}"
 #define GUID_PARENT_LOCATOR  "{a8d35f2d-b30b-454d-abf7-d3d84834ab0c}"
 #define GUID_VHDX_LOCATOR    "{b04aefb7-d19e-4a81-b789-25b8e9445913}"
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-         (uint32_t) p[3] << 24;
-}
-
-static uint64_t
-le64 (const unsigned char *p)
-{
-  return (uint64_t) le32 (p + 4) << 32 | le32 (p);
-}
-
-static uint16_t
-le16 (const unsigned char *p)
-{
-  return p[0] | p[1] << 8;
-}
 
 static uint32_t
 crc32c_update (uint32_t crc, const unsigned char *p, size_t len)
@@ -79,7 +61,7 @@ h2k_vhdx_guid_string (const uint8_t g[16], char buf[39])
 {
   snprintf (buf, 39,
             "{%08" PRIx32 "-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
-            le32 (g), le16 (g + 4), le16 (g + 6), g[8], g[9],
+            h2k_le32 (g), h2k_le16 (g + 4), h2k_le16 (g + 6), g[8], g[9],
             g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
@@ -90,12 +72,12 @@ h2k_vhdx_parse_header (const void *buf, size_t len, const char *name,
   const unsigned char *b = buf;
 
   if (len < 4 * KiB || memcmp (b, "head", 4) != 0 ||
-      vhdx_checksum (b, 4 * KiB) != le32 (b + 4)) {
+      vhdx_checksum (b, 4 * KiB) != h2k_le32 (b + 4)) {
     if (report)
       h2k_error ("%s: header: bad signature or checksum", name);
     return -1;
   }
-  *seq = le64 (b + 8);
+  *seq = h2k_le64 (b + 8);
   memcpy (dwg, b + 32, 16);
   return 0;
 }
@@ -109,12 +91,12 @@ h2k_vhdx_parse_region_table (const void *buf, size_t len, const char *name,
   uint32_t n;
 
   if (len < 64 * KiB || memcmp (b, "regi", 4) != 0 ||
-      vhdx_checksum (b, 64 * KiB) != le32 (b + 4)) {
+      vhdx_checksum (b, 64 * KiB) != h2k_le32 (b + 4)) {
     if (report)
       h2k_error ("%s: region table: bad signature or checksum", name);
     return -1;
   }
-  n = le32 (b + 8);
+  n = h2k_le32 (b + 8);
   if (n > H2K_VHDX_MAX_ENTRIES) {
     h2k_error ("%s: region table: %" PRIu32 " entries (at most %d)", name, n,
                H2K_VHDX_MAX_ENTRIES);
@@ -132,15 +114,15 @@ h2k_vhdx_find_region (const void *buf, size_t len, const char *guid,
                       uint64_t *offset, uint32_t *length)
 {
   const unsigned char *b = buf;
-  uint32_t n = len >= 16 ? le32 (b + 8) : 0;
+  uint32_t n = len >= 16 ? h2k_le32 (b + 8) : 0;
   char g[39];
 
   for (uint32_t i = 0; i < n && 16 + 32 * (size_t) (i + 1) <= len; ++i) {
     const unsigned char *e = b + 16 + 32 * i;
     h2k_vhdx_guid_string (e, g);
     if (strcmp (g, guid) == 0) {
-      *offset = le64 (e + 16);
-      *length = le32 (e + 24);
+      *offset = h2k_le64 (e + 16);
+      *length = h2k_le32 (e + 24);
       return 0;
     }
   }
@@ -193,8 +175,8 @@ static int
 parse_locator_entry (const unsigned char *b, size_t len, const unsigned char *e,
                      const char *name, struct h2k_vhdx_info *info)
 {
-  uint32_t ko = le32 (e), vo = le32 (e + 4);
-  uint16_t kl = le16 (e + 8), vl = le16 (e + 10);
+  uint32_t ko = h2k_le32 (e), vo = h2k_le32 (e + 4);
+  uint16_t kl = h2k_le16 (e + 8), vl = h2k_le16 (e + 10);
   CLEANUP_FREE char *key = NULL;
   char **slot;
 
@@ -233,7 +215,7 @@ parse_locator (const unsigned char *b, size_t len, const char *name,
     h2k_error ("%s: parent locator: type %s is not a VHDX parent", name, g);
     return -1;
   }
-  n = le16 (b + 18);
+  n = h2k_le16 (b + 18);
   if (20 + 12 * (size_t) n > len) {
     h2k_error ("%s: parent locator: %u entries do not fit", name, n);
     return -1;
@@ -248,7 +230,7 @@ static int
 parse_item (const unsigned char *b, size_t len, const unsigned char *e,
             const char *name, struct h2k_vhdx_info *info, unsigned *seen)
 {
-  uint32_t off = le32 (e + 16), n = le32 (e + 20);
+  uint32_t off = h2k_le32 (e + 16), n = h2k_le32 (e + 20);
   const unsigned char *p = b + off;
   char g[39];
 
@@ -258,16 +240,16 @@ parse_item (const unsigned char *b, size_t len, const unsigned char *e,
   }
   h2k_vhdx_guid_string (e, g);
   if (strcmp (g, GUID_FILE_PARAMETERS) == 0 && n >= 8) {
-    info->block_size = le32 (p);
-    info->has_parent = (le32 (p + 4) & 2) != 0;
+    info->block_size = h2k_le32 (p);
+    info->has_parent = (h2k_le32 (p + 4) & 2) != 0;
     *seen |= 1;
   }
   else if (strcmp (g, GUID_VIRTUAL_SIZE) == 0 && n >= 8) {
-    info->virtual_size = le64 (p);
+    info->virtual_size = h2k_le64 (p);
     *seen |= 2;
   }
   else if (strcmp (g, GUID_LOGICAL_SECTOR) == 0 && n >= 4)
-    info->logical_sector_size = le32 (p);
+    info->logical_sector_size = h2k_le32 (p);
   else if (strcmp (g, GUID_PARENT_LOCATOR) == 0)
     return parse_locator (p, n, name, info);
   return 0;
@@ -284,7 +266,7 @@ parse_items (const unsigned char *b, size_t len, const char *name,
     h2k_error ("%s: metadata: no \"metadata\" table", name);
     return -1;
   }
-  n = le16 (b + 10);
+  n = h2k_le16 (b + 10);
   if (n > H2K_VHDX_MAX_ENTRIES || 32 + 32 * (size_t) n > len) {
     h2k_error ("%s: metadata: %u entries (at most %d, within the region)",
                name, n, H2K_VHDX_MAX_ENTRIES);
@@ -537,7 +519,7 @@ h2k_vhdx_parse_bat (const void *buf, size_t len, const char *name,
     return -1;
   }
   for (uint64_t i = 0; i < g->nr_entries; ++i)
-    bat[i] = le64 (b + 8 * i);
+    bat[i] = h2k_le64 (b + 8 * i);
   for (uint64_t c = 0; c < chunks; ++c)
     if (check_bitmap_entry (bat[h2k_vhdx_bitmap_index (c, g->chunk_ratio)], c,
                             name, file_size) == -1)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "byteorder.h"
 #include "error.h"
 #include "util.h"
 #include "vmdk.h"
@@ -418,23 +419,6 @@ h2k_vmdk_parse_descriptor (const char *buf, size_t len, const char *name,
   return 0;
 }
 
-static uint64_t
-le64 (const unsigned char *p)
-{
-  uint64_t v = 0;
-
-  for (int i = 7; i >= 0; --i)
-    v = (v << 8) | p[i];
-  return v;
-}
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-         (uint32_t) p[3] << 24;
-}
-
 int
 h2k_vmdk_parse_sparse_header (const void *buf, size_t len, const char *name,
                               struct h2k_vmdk_sparse_header *h)
@@ -445,13 +429,13 @@ h2k_vmdk_parse_sparse_header (const void *buf, size_t len, const char *name,
     h2k_error ("%s: not a VMDK sparse extent (no KDMV header)", name);
     return -1;
   }
-  h->version = le32 (b + 4);
-  h->flags = le32 (b + 8);
-  h->capacity = le64 (b + 12);
-  h->grain_size = le64 (b + 20);
-  h->desc_offset = le64 (b + 28);
-  h->desc_size = le64 (b + 36);
-  h->compress_algorithm = b[77] | b[78] << 8;
+  h->version = h2k_le32 (b + 4);
+  h->flags = h2k_le32 (b + 8);
+  h->capacity = h2k_le64 (b + 12);
+  h->grain_size = h2k_le64 (b + 20);
+  h->desc_offset = h2k_le64 (b + 28);
+  h->desc_size = h2k_le64 (b + 36);
+  h->compress_algorithm = h2k_le16 (b + 77);
   if (h->version < 1 || h->version > 3) {
     h2k_error ("%s: sparse header: version %" PRIu32 " is not 1, 2 or 3",
                name, h->version);

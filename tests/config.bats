@@ -280,3 +280,21 @@ pod_example ()
         [ -z "$stderr" ] || { echo "h2k-$t: $stderr" >&2; false; }
     done
 }
+
+@test "every tool: --help has the same shape, --version lists each library" {
+    for t in $tools fix-windows; do
+        run_tool h2k-$t --help
+        assert_status 0
+        [ -z "$stderr" ]
+        [[ "$(sed -n 1p <<<"$output")" == "Usage: h2k-$t "* ]]
+        grep -qx 'Options:' <<<"$output"
+        grep -q '^Exit status: 0 ' <<<"$output"
+        grep -q "^See h2k-$t(1) and h2k-manifest(5)\.\$" <<<"$output"
+        assert_version h2k-$t
+        # A bad option: the same help on stderr, exit 2.
+        run_tool h2k-$t --no-such-option
+        assert_status 2
+        [ -z "$output" ]
+        [[ "$stderr" == *"Usage: h2k-$t "* ]]
+    done
+}

@@ -85,3 +85,21 @@ one_line_error ()
             { echo "stderr lacks '$f': $stderr" >&2; return 1; }
     done
 }
+
+# assert_version TOOL: `TOOL --version` printed the tool's version, then
+# one "LIBRARY VERSION" line for each library (common/version.h), each
+# with a dotted number, on stdout only, and exited 0.
+assert_version ()
+{
+    local t="$1" lib
+    run_tool "$t" --version
+    assert_status 0
+    [ -z "$stderr" ] || { echo "stderr: $stderr" >&2; return 1; }
+    [ "$(sed -n 1p <<<"$output")" = "$t 0.1.0" ] ||
+        { echo "first line: $(sed -n 1p <<<"$output")" >&2; return 1; }
+    for lib in json-c libxml2 libarchive OpenSSL libyaml libcurl libssh libguestfs; do
+        grep -Eq "^$lib [0-9]+\.[0-9]+" <<<"$output" ||
+            { echo "no '$lib N.N' line in: $output" >&2; return 1; }
+    done
+    [ "$(wc -l <<<"$output")" -eq 9 ]
+}

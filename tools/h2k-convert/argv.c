@@ -25,12 +25,11 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "config.h"
 #include "error.h"
 #include "qemu-img.h"
 
 #include "convert.h"
-
-static const char *const formats[] = { "qcow2", "raw", "vdi", NULL };
 
 static int
 in_list (const char *s, const char *const *list)
@@ -61,13 +60,14 @@ prealloc_modes (const char *format)
 int
 convert_check_opts (const struct convert_opts *o, const char **why)
 {
-  static const char *const compressions[] = { "zstd", "zlib", NULL };
-
-  if (!in_list (o->format, formats)) {
+  /* The choices are the configuration schema's (config-schema.c); each
+   * output format then supports some preallocation modes only.
+   */
+  if (!h2k_config_is_choice ("convert", "output-format", o->format)) {
     *why = "--output-format: must be qcow2, raw or vdi";
     return -1;
   }
-  if (o->compress && !in_list (o->compress, compressions)) {
+  if (o->compress && !h2k_config_is_choice ("convert", "compress", o->compress)) {
     *why = "--compress: must be zstd or zlib";
     return -1;
   }
@@ -75,7 +75,7 @@ convert_check_opts (const struct convert_opts *o, const char **why)
     *why = "--compress: only qcow2 output can be compressed";
     return -1;
   }
-  if (!in_list (o->preallocation, prealloc_qcow2)) {
+  if (!h2k_config_is_choice ("convert", "preallocation", o->preallocation)) {
     *why = "--preallocation: must be off, metadata, falloc or full";
     return -1;
   }

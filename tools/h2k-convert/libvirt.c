@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "cleanup.h"
+#include "config.h"
 #include "error.h"
 #include "manifest.h"
 #include "publish.h"
@@ -74,26 +75,30 @@ libvirt_add_map (struct libvirt_opts *o, const char *opt, const char *arg)
   return 0;
 }
 
+/* Each bus's name, as --bus and config-schema.c's convert.bus spell it. */
+static const char *const bus_names[] = {
+  [LIBVIRT_BUS_VIRTIO_BLK] = "virtio-blk",
+  [LIBVIRT_BUS_VIRTIO_SCSI] = "virtio-scsi",
+  [LIBVIRT_BUS_SATA] = "sata",
+};
+
 int
 libvirt_parse_bus (const char *s, enum libvirt_bus *bus)
 {
-  if (strcmp (s, "virtio-blk") == 0)
-    *bus = LIBVIRT_BUS_VIRTIO_BLK;
-  else if (strcmp (s, "virtio-scsi") == 0)
-    *bus = LIBVIRT_BUS_VIRTIO_SCSI;
-  else if (strcmp (s, "sata") == 0)
-    *bus = LIBVIRT_BUS_SATA;
-  else {
-    h2k_error ("--bus %s: expected virtio-blk, virtio-scsi or sata", s);
-    return -1;
-  }
-  return 0;
+  /* The accepted names are the schema's; each maps to its bus. */
+  for (size_t i = 0; h2k_config_is_choice ("convert", "bus", s) &&
+                     i < sizeof bus_names / sizeof bus_names[0]; ++i)
+    if (strcmp (s, bus_names[i]) == 0) {
+      *bus = (enum libvirt_bus) i;
+      return 0;
+    }
+  h2k_error ("--bus %s: expected virtio-blk, virtio-scsi or sata", s);
+  return -1;
 }
 
 int
 libvirt_windows_bus (json_object *m, struct libvirt_opts *o, int bus_given)
 {
-  static const char *const names[] = { "virtio-blk", "virtio-scsi", "sata" };
   json_object *ph = h2k_json_get_array (h2k_json_get_object (m, "windows_boot"), "phases");
   size_t n = ph ? json_object_array_length (ph) : 0;
   const char *want = n ? h2k_json_get_string (json_object_array_get_idx (ph, n - 1),
@@ -114,8 +119,8 @@ libvirt_windows_bus (json_object *m, struct libvirt_opts *o, int bus_given)
   if (bus_given && b != o->bus) {
     h2k_error ("--bus %s: h2k-fix-windows made this Windows boot from %s "
                "(<stdin>: /windows_boot/phases/%zu/system_bus): on %s it would stop "
-               "with 0x7B INACCESSIBLE_BOOT_DEVICE", names[o->bus], want, n - 1,
-               names[o->bus]);
+               "with 0x7B INACCESSIBLE_BOOT_DEVICE", bus_names[o->bus], want, n - 1,
+               bus_names[o->bus]);
     return -1;
   }
   o->bus = b;

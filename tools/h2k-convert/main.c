@@ -48,14 +48,16 @@ static const struct option long_opts[] = {
   { NULL }
 };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
 "Usage: %s [OPTIONS] < MANIFEST > MANIFEST\n"
 "Convert every disk of the VM to qcow2, raw or vdi, verify each output\n"
-"(qemu-img check and compare) and record it in disks[].output.\n"
+"(qemu-img check and compare) and record it in disks[].output.  Outputs\n"
+"are named VMNAME-DISKID.FMT.\n"
 "\n"
+"Options:\n"
 "  -O, --output-format=FMT  qcow2 (default), raw or vdi\n"
 "      --compress=ALGO      zstd or zlib: compressed qcow2\n"
 "      --preallocation=MODE off (default), metadata, falloc or full\n"
@@ -74,9 +76,7 @@ usage (FILE *fp, int status)
 "                           network \"default\")\n"
 "      --bridge=IN:OUT      NICs on source network IN go to host bridge OUT\n"
 H2K_COMMON_HELP
-"\n"
-"Outputs are named VMNAME-DISKID.FMT.  Exit status: 0 success, 1 failure,\n"
-"2 usage error.\n", h2k_progname);
+H2K_USAGE_END ("h2k-convert"), h2k_progname);
   exit (status);
 }
 

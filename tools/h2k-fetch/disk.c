@@ -362,7 +362,7 @@ vdi_subformat (const char *path)
 
   if (fd == -1 || pread (fd, h, sizeof h, 0) != (ssize_t) sizeof h)
     return NULL;
-  switch ((uint32_t) h[79] << 24 | h[78] << 16 | h[77] << 8 | h[76]) {
+  switch (h2k_le32 (h + 76)) {
   case 1: return "dynamic";
   case 2: return "fixed";
   case 3: return "undo";
@@ -539,11 +539,9 @@ fetch_add_disk (json_object *m, const char *path, const char *format,
       set_attach (d, at) == -1 ||
       set_source (d, path, fmt, sub, info, copy, copied ? sha : NULL) == -1)
     return -1;
-  if (json_object_array_add (disks, d) != 0) {
-    h2k_error ("%s: %m", path);
+  /* DISKS takes a reference of its own; ours goes at the end. */
+  if (h2k_json_array_add (disks, json_object_get (d)) == -1)
     return -1;
-  }
-  d = NULL;
   h2k_debug ("%s: %s as %s (%s)", path, id, fmt, copied ? "copied" : "referenced");
   return 0;
 }

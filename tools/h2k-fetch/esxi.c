@@ -498,25 +498,13 @@ walk_disks (struct walk *w, const char *vmx_remote, const struct vmx_vm *vm,
   return 0;
 }
 
-static void
-cleanup_vmx (struct vmx **v)
-{
-  vmx_free (*v);
-}
-
-static void
-cleanup_vm (struct vmx_vm *vm)
-{
-  vmx_vm_free (vm);
-}
-
 static int
 walk_vmx (struct walk *w, const char *path, const char *sha256, char **top)
 {
   const char *base = esxi_hint_base (path);
   CLEANUP_FREE char *local = NULL;
-  __attribute__((cleanup (cleanup_vmx))) struct vmx *vmx = NULL;
-  __attribute__((cleanup (cleanup_vm))) struct vmx_vm vm = { 0 };
+  H2K_CLEANUP (vmx_free) struct vmx *vmx = NULL;
+  H2K_CLEANUP (vmx_vm_free) struct vmx_vm vm = { 0 };
   CLEANUP_FREE_STRV char **rels = NULL;
   int rewrite = 0;
 

@@ -28,20 +28,6 @@ starts_with (const char *buf, size_t len, const char *magic, size_t n)
   return len >= n && memcmp (buf, magic, n) == 0;
 }
 
-static uint32_t
-be32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 |
-    (uint32_t) p[2] << 8 | p[3];
-}
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 |
-    (uint32_t) p[1] << 8 | p[0];
-}
-
 /* Does BUF (NUL-terminated text) look like a VMX: its first line that is
  * neither blank nor a comment is "key = ...", and a key that every VMX
  * has is there?
@@ -93,9 +79,9 @@ sniff_buffer (const char *buf, size_t len)
   if (starts_with (buf, len, "vhdxfile", 8))
     return "vhdx";
   if (starts_with (buf, len, "QFI\xfb", 4) && len >= 8 &&
-      (be32 (u + 4) == 2 || be32 (u + 4) == 3))
+      (h2k_be32 (u + 4) == 2 || h2k_be32 (u + 4) == 3))
     return "qcow2";
-  if (len >= 68 && le32 (u + 64) == 0xbeda107f)
+  if (len >= 68 && h2k_le32 (u + 64) == 0xbeda107f)
     return "vdi";
   if (starts_with (buf, len, "conectix", 8))
     return "vhd";

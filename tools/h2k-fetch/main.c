@@ -70,7 +70,7 @@ static const struct option long_opts[] = {
   { NULL }
 };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
@@ -128,10 +128,9 @@ DEFAULT_MAX_EXTRACT ")\n"
 "      (with --dry-run: the plan and the manifest; no snapshot, no\n"
 "      download)\n"
 H2K_COMMON_HELP
-"\n"
-"Exit status: 0 success, 1 failure, 2 usage error.\n",
+H2K_USAGE_END ("h2k-fetch"),
            h2k_progname);
-  (void) status;
+  exit (status);
 }
 
 enum kind { K_VMX, K_OVF, K_OVA, K_IMAGE };
@@ -342,7 +341,7 @@ override_firmware (json_object *m, const char *firmware)
   if (said && strcmp (said, firmware) != 0)
     h2k_info ("firmware: %s (the source says %s)", firmware, said);
   if (h2k_json_set_string (vm, "firmware", firmware) == -1 ||
-      json_object_array_add (ov, json_object_new_string ("firmware")) != 0)
+      h2k_json_array_add_string (ov, "firmware") == -1)
     return -1;
   return 0;
 }
@@ -595,13 +594,11 @@ main (int argc, char **argv)
     case OPT_THUMBPRINT: vo.thumbprint = optarg; break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
-      return H2K_EXIT_USAGE;
     }
   }
   if (optind != argc - 1) {
     h2k_error (optind >= argc ? "missing SOURCE" : "too many arguments");
     usage (stderr, H2K_EXIT_USAGE);
-    return H2K_EXIT_USAGE;
   }
   if (h2k_parse_size (max_extract, &o.max_extract) == -1 ||
       o.max_extract == 0) {
@@ -618,12 +615,12 @@ main (int argc, char **argv)
       vo.list_format = o.format;
     o.format = NULL;
   }
-  if (o.format && h2k_qemu_format (o.format) == NULL) {
+  if (o.format && !h2k_config_is_choice ("fetch", "format", o.format)) {
     h2k_error ("--format: \"%s\" is not one of vmdk, vhd, vhdx, qcow2, raw, "
                "vdi", o.format);
     return H2K_EXIT_USAGE;
   }
-  if (o.firmware && strcmp (o.firmware, "bios") && strcmp (o.firmware, "uefi")) {
+  if (o.firmware && !h2k_config_is_choice ("fetch", "firmware", o.firmware)) {
     h2k_error ("--firmware: \"%s\" is not bios or uefi", o.firmware);
     return H2K_EXIT_USAGE;
   }

@@ -55,12 +55,6 @@ mf_free (struct mf *mf)
   free (mf);
 }
 
-static void
-cleanup_mf (void *ptr)
-{
-  mf_free (*(struct mf **) ptr);
-}
-
 /* A name a package member may have: relative, no "..", no empty
  * component other than a leading "./", printable.
  */
@@ -174,7 +168,7 @@ add_line (struct mf *mf, char *line, const char *name, unsigned lineno)
 struct mf *
 mf_parse (const char *buf, size_t len, const char *name)
 {
-  __attribute__((cleanup (cleanup_mf))) struct mf *mf = calloc (1, sizeof *mf);
+  H2K_CLEANUP (mf_free) struct mf *mf = calloc (1, sizeof *mf);
   CLEANUP_FREE char *copy = NULL;
   char *line, *next;
   unsigned lineno = 0;

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "cleanup.h"
 #include "digest.h"
 
 /* Limits against hostile or broken input. */
@@ -43,6 +44,7 @@ struct mf *mf_parse (const char *buf, size_t len, const char *name);
 struct mf *mf_parse_file (const char *path, const char *name);
 
 void mf_free (struct mf *mf);
+H2K_DEFINE_CLEANUP (struct mf, mf_free)
 
 /* The entry for FILE, or NULL. */
 const struct mf_entry *mf_find (const struct mf *mf, const char *file);

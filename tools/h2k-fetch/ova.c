@@ -69,20 +69,7 @@ scan_free (struct scan *s)
   free (s->local);
 }
 
-static void
-cleanup_scan (void *ptr)
-{
-  scan_free (ptr);
-}
-
-static void
-cleanup_archive (void *ptr)
-{
-  struct archive *a = *(struct archive **) ptr;
-
-  if (a)
-    archive_read_free (a);
-}
+H2K_DEFINE_CLEANUP_STRUCT (struct scan, scan_free)
 
 /* NAME without "./" and empty components, or NULL (*WHY set) if it is
  * absolute, has a ".." component or control characters.  An empty result
@@ -382,7 +369,7 @@ one_entry (struct scan *s, struct archive *a, struct archive_entry *e)
 static int
 scan_archive (struct scan *s)
 {
-  __attribute__((cleanup (cleanup_archive))) struct archive *a = archive_read_new ();
+  CLEANUP_ARCHIVE struct archive *a = archive_read_new ();
   struct archive_entry *e;
   int r;
 
@@ -470,7 +457,7 @@ dry_run (struct scan *s, const struct fetch_opts *o, json_object *m)
 {
   CLEANUP_FREE char *label = NULL;
   CLEANUP_FREE_STRV char **members = NULL;
-  __attribute__((cleanup (ovf_cleanup))) struct ovf_vm *vm = NULL;
+  H2K_CLEANUP (ovf_free) struct ovf_vm *vm = NULL;
   CLEANUP_FREE char **paths = NULL;
   struct ovf_fetch f = { .kind = "ova", .source_path = s->ova };
   char size[H2K_HUMAN_SIZE_LEN];
@@ -614,8 +601,8 @@ fetch_ova (const char *path, const struct fetch_opts *o, json_object *m)
   CLEANUP_FREE char *abs = h2k_absolute_path (path);
   CLEANUP_FREE char *final = NULL;
   CLEANUP_FREE char *tmp = NULL;
-  __attribute__((cleanup (cleanup_scan))) struct scan s = { 0 };
-  __attribute__((cleanup (ovf_cleanup))) struct ovf_vm *vm = NULL;
+  H2K_CLEANUP (scan_free) struct scan s = { 0 };
+  H2K_CLEANUP (ovf_free) struct ovf_vm *vm = NULL;
   struct ovf_fetch f = { .kind = "ova" };
   const char *base;
   char **paths = NULL;

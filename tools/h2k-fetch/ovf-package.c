@@ -26,21 +26,6 @@
 #include "publish.h"
 #include "util.h"
 
-static void
-cleanup_archive (void *ptr)
-{
-  struct archive *a = *(struct archive **) ptr;
-
-  if (a)
-    archive_read_free (a);
-}
-
-static void
-cleanup_mf (void *ptr)
-{
-  mf_free (*(struct mf **) ptr);
-}
-
 /* One path per disk (NULL: not fetched). */
 struct paths {
   char **v;
@@ -60,14 +45,13 @@ paths_alloc (struct paths *p, size_t n)
 }
 
 static void
-cleanup_paths (void *ptr)
+paths_free (struct paths *p)
 {
-  struct paths *p = ptr;
-
   for (size_t i = 0; p->v && i < p->n; ++i)
     free (p->v[i]);
   free (p->v);
 }
+H2K_DEFINE_CLEANUP_STRUCT (struct paths, paths_free)
 
 static int
 rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -106,7 +90,7 @@ ovf_note_tree (const char *path)
 int
 ovf_gunzip (const char *src, const char *dest, uint64_t max)
 {
-  __attribute__((cleanup (cleanup_archive))) struct archive *a = archive_read_new ();
+  CLEANUP_ARCHIVE struct archive *a = archive_read_new ();
   struct h2k_publish p CLEANUP_PUBLISH = H2K_PUBLISH_INIT;
   struct archive_entry *e;
   uint64_t total = 0;
@@ -270,7 +254,7 @@ ovf_check_package (const struct ovf_vm *vm, const char *ovf_path,
   CLEANUP_FREE char *mfpath = sibling (ovf_path, ".mf");
   CLEANUP_FREE char *certpath = sibling (ovf_path, ".cert");
   CLEANUP_FREE char *mflabel = NULL;
-  __attribute__((cleanup (cleanup_mf))) struct mf *mf = NULL;
+  H2K_CLEANUP (mf_free) struct mf *mf = NULL;
 
   *verified = NULL;
   if (dir == NULL || mfpath == NULL || certpath == NULL ||
@@ -326,11 +310,8 @@ set_nics (const struct ovf_vm *vm, json_object *jvm)
     char id[32];
 
     snprintf (id, sizeof id, "ethernet%zu", i);
-    if (j == NULL || json_object_array_add (nics, j) != 0) {
-      json_object_put (j);
-      h2k_error ("nics: out of memory");
+    if (h2k_json_array_add (nics, j) == -1)
       return -1;
-    }
     if (h2k_json_set_string (j, "id", id) == -1 ||
         /* null: the hypervisor generates one (as for a VMX). */
         (n->mac ? h2k_json_set_string (j, "mac", n->mac)
@@ -503,8 +484,8 @@ fetch_ovf (const char *path, const struct fetch_opts *o, json_object *m)
   CLEANUP_FREE char *abs = h2k_absolute_path (path);
   CLEANUP_FREE char *dir = abs ? h2k_dirname (abs) : NULL;
   CLEANUP_FREE char *outdir = NULL;
-  __attribute__((cleanup (ovf_cleanup))) struct ovf_vm *vm = NULL;
-  __attribute__((cleanup (cleanup_paths))) struct paths paths = { 0 };
+  H2K_CLEANUP (ovf_free) struct ovf_vm *vm = NULL;
+  H2K_CLEANUP (paths_free) struct paths paths = { 0 };
   struct ovf_fetch f = { .kind = "ovf" };
   int made_outdir = 0;
 

@@ -113,19 +113,8 @@ ovf_free (struct ovf_vm *vm)
   free (vm);
 }
 
-void
-ovf_cleanup (void *ptr)
-{
-  ovf_free (*(struct ovf_vm **) ptr);
-}
-
-static void
-cleanup_xpath_obj (void *ptr)
-{
-  xmlXPathFreeObject (*(xmlXPathObject **) ptr);
-}
-
-#define CLEANUP_XPATH __attribute__((cleanup (cleanup_xpath_obj)))
+H2K_DEFINE_CLEANUP (xmlXPathObject, xmlXPathFreeObject)
+#define CLEANUP_XPATH H2K_CLEANUP (xmlXPathFreeObject)
 
 /* ---- small helpers ---- */
 
@@ -1317,7 +1306,7 @@ set_version (const struct ctx *c, struct ovf_vm *vm)
 struct ovf_vm *
 ovf_parse (const char *buf, size_t len, const char *name)
 {
-  __attribute__((cleanup (ovf_cleanup))) struct ovf_vm *vm = calloc (1, sizeof *vm);
+  H2K_CLEANUP (ovf_free) struct ovf_vm *vm = calloc (1, sizeof *vm);
   struct ctx c = { .name = name };
   struct ovf_vm *r = NULL;
 

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "cleanup.h"
 #include "fetch.h"
 
 /* Limits against hostile or broken input. */
@@ -80,9 +81,7 @@ struct ovf_vm *ovf_parse (const char *buf, size_t len, const char *name);
 struct ovf_vm *ovf_parse_file (const char *path);
 
 void ovf_free (struct ovf_vm *vm);
-
-/* For __attribute__((cleanup)): PTR points to a struct ovf_vm * (or NULL). */
-void ovf_cleanup (void *ptr);
+H2K_DEFINE_CLEANUP (struct ovf_vm, ovf_free)
 
 /* Is HREF safe to open below the OVF's directory (relative, no "..", no
  * URL scheme, no control characters)?

@@ -555,10 +555,8 @@ remote_record_manifest (json_object *m)
     return -1;
   for (size_t i = 0; i < nrecords; ++i) {
     json_object *j = record_json (&records[i]);
-    if (j == NULL || json_object_array_add (files, j) != 0) {
-      json_object_put (j);
+    if (h2k_json_array_add (files, j) == -1)
       return -1;
-    }
   }
   if (h2k_json_set_string (src, "url", source_display) == -1 ||
       h2k_json_set_string (rem, "protocol", source_protocol) == -1 ||

@@ -17,12 +17,7 @@
 /* ---------------------------------------------------------------- */
 /* fetch_vmx: the manifest from a VMX. */
 
-static void
-cleanup_vm (void *ptr)
-{
-  vmx_vm_free (ptr);
-}
-#define CLEANUP_VM __attribute__((cleanup (cleanup_vm)))
+#define CLEANUP_VM H2K_CLEANUP (vmx_vm_free)
 
 /* The VM's name from the VMX (for main, which needs it before the
  * workdir exists): displayName, or NULL.  Caller frees.  *ERR is set
@@ -84,11 +79,8 @@ set_nics (json_object *jvm, const struct vmx_vm *vm)
     const struct vmx_nic *n = &vm->nics[i];
     json_object *o = json_object_new_object ();
 
-    if (o == NULL || json_object_array_add (nics, o) != 0) {
-      json_object_put (o);
-      h2k_error ("nics: %m");
+    if (h2k_json_array_add (nics, o) == -1)
       return -1;
-    }
     if (h2k_json_set_string (o, "id", n->id) == -1 ||
         (n->mac[0] ? h2k_json_set_string (o, "mac", n->mac)
          : h2k_json_set_null (o, "mac")) == -1 ||

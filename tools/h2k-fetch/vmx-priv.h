@@ -22,8 +22,9 @@ struct vmx {
  */
 const char *vmx_printable (const char *s, char *buf, size_t size);
 
-/* For __attribute__((cleanup)): PTR points to a struct vmx * (or NULL). */
-void vmx_cleanup (void *ptr);
-#define CLEANUP_VMX __attribute__((cleanup (vmx_cleanup)))
+/* vmx.h: H2K_CLEANUP (vmx_free) struct vmx *, H2K_CLEANUP (vmx_vm_free)
+ * struct vmx_vm.
+ */
+#define CLEANUP_VMX H2K_CLEANUP (vmx_free)
 
 #endif

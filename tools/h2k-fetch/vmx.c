@@ -220,12 +220,6 @@ vmx_free (struct vmx *vmx)
   free (vmx);
 }
 
-void
-vmx_cleanup (void *ptr)
-{
-  vmx_free (*(struct vmx **) ptr);
-}
-
 static int
 is_vmdk (const char *buf, size_t len)
 {

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cleanup.h"
+
 /* Limits against hostile or broken input. */
 #define VMX_MAX_FILE   (16u << 20)      /* bytes in a .vmx */
 #define VMX_MAX_KEYS   10000            /* key = value lines */
@@ -36,6 +38,7 @@ struct vmx *vmx_parse (const char *buf, size_t len, const char *name);
 struct vmx *vmx_parse_file (const char *path);
 
 void vmx_free (struct vmx *vmx);
+H2K_DEFINE_CLEANUP (struct vmx, vmx_free)
 
 /* The value of KEY (any case), unescaped, or NULL.  Borrowed from vmx. */
 const char *vmx_get (const struct vmx *vmx, const char *key);
@@ -95,6 +98,7 @@ struct vmx_vm {
 int vmx_describe (const struct vmx *vmx, const char *name, struct vmx_vm *vm);
 
 void vmx_vm_free (struct vmx_vm *vm);
+H2K_DEFINE_CLEANUP_STRUCT (struct vmx_vm, vmx_vm_free)
 
 /* For main, which needs the VM's name before the workdir exists: the
  * displayName of the VMX file PATH, or NULL if it has none.  Caller

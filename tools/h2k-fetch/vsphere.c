@@ -124,7 +124,7 @@ vm_json (const struct vs_vm *vm)
   for (size_t i = 0; !bad && i < vm->ndisks; ++i) {
     const struct vs_disk *d = &vm->disks[i];
     json_object *o = json_object_new_object ();
-    bad = o == NULL || json_object_array_add (disks, o) != 0 ||
+    bad = h2k_json_array_add (disks, o) == -1 ||
       h2k_json_set_string (o, "label", d->label) == -1 ||
       h2k_json_set_string (o, "address", d->address) == -1 ||
       (d->file && h2k_json_set_string (o, "file", d->file) == -1) ||
@@ -137,7 +137,7 @@ vm_json (const struct vs_vm *vm)
   for (size_t i = 0; !bad && i < vm->nnics; ++i) {
     const struct vs_nic *n = &vm->nics[i];
     json_object *o = json_object_new_object ();
-    bad = o == NULL || json_object_array_add (nics, o) != 0 ||
+    bad = h2k_json_array_add (nics, o) == -1 ||
       h2k_json_set_string (o, "id", n->id) == -1 ||
       (n->mac && h2k_json_set_string (o, "mac", n->mac) == -1) ||
       h2k_json_set_string (o, "model", n->model) == -1 ||
@@ -168,11 +168,8 @@ list_json (const struct vs_inventory *inv, const char *p, FILE *fp)
     json_object *j;
     if (!below (&inv->vms[i], p))
       continue;
-    if ((j = vm_json (&inv->vms[i])) == NULL ||
-        json_object_array_add (a, j) != 0) {
-      json_object_put (j);
+    if ((j = vm_json (&inv->vms[i])) == NULL || h2k_json_array_add (a, j) == -1)
       return -1;
-    }
   }
   fprintf (fp, "%s\n", json_object_to_json_string_ext
            (a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -781,10 +778,8 @@ set_vm_fields (json_object *jvm, const struct vs_vm *vm)
   for (size_t i = 0; i < vm->nnics; ++i) {
     const struct vs_nic *n = &vm->nics[i];
     json_object *o = json_object_new_object ();
-    if (o == NULL || json_object_array_add (nics, o) != 0) {
-      json_object_put (o);
+    if (h2k_json_array_add (nics, o) == -1)
       return -1;
-    }
     if (h2k_json_set_string (o, "id", n->id) == -1 ||
         (n->mac ? h2k_json_set_string (o, "mac", n->mac)
          : json_object_object_add (o, "mac", NULL)) != 0 ||
@@ -804,12 +799,11 @@ plan_json (const struct vs_job *j)
   for (size_t i = 0; a && i < j->nplan; ++i) {
     const struct plan_file *p = &j->plan[i];
     json_object *o = json_object_new_object ();
-    if (o == NULL || json_object_array_add (a, o) != 0 ||
+    if (h2k_json_array_add (a, o) == -1 ||
         h2k_json_set_string (o, "datastore_path", p->name) == -1 ||
         h2k_json_set_string (o, "url", p->url) == -1 ||
         h2k_json_set_string (o, "path", p->local) == -1 ||
         (p->size >= 0 && h2k_json_set_int (o, "size", p->size) == -1)) {
-      json_object_put (o);
       json_object_put (a);
       return NULL;
     }

@@ -99,29 +99,6 @@ apply_copy_file (struct fix *f, json_object *item)
   return 0;
 }
 
-static json_object *
-strv_to_json (char **v)
-{
-  json_object *a = json_object_new_array ();
-
-  for (size_t i = 0; a && v[i]; ++i)
-    if (json_object_array_add (a, json_object_new_string (v[i])) != 0) {
-      json_object_put (a);
-      return NULL;
-    }
-  return a;
-}
-
-/* Is S one of the strings of array A? */
-static int
-json_strings_have (json_object *a, const char *s)
-{
-  for (size_t i = 0; a && i < json_object_array_length (a); ++i)
-    if (strcmp (json_object_get_string (json_object_array_get_idx (a, i)), s) == 0)
-      return 1;
-  return 0;
-}
-
 /* details: {argv: [...], backups: [paths], outputs: [paths]}: back up the
  * files the command will replace (previous initramfs images, grub.cfg),
  * run it in the guest, record each output's digests (and its backup).
@@ -163,19 +140,19 @@ apply_command (struct fix *f, json_object *item)
   h2k_debug ("%s printed: %s", argv[0], out);
   if (no == 0)
     return h2k_fixer_record (&f->fx, item, "command", NULL, NULL, NULL, NULL,
-                             strv_to_json (argv)) ? 0 : -1;
+                             h2k_json_strv ((const char *const *) argv)) ? 0 : -1;
   for (size_t i = 0; i < no; ++i) {
     const char *p = json_object_get_string (json_object_array_get_idx (outputs, i));
     CLEANUP_FREE char *after = h2k_guest_sha256 (f->fx.g, p), *bk = NULL;
     json_object *b = json_object_array_get_idx (before, i);
-    if (b && json_strings_have (backups, p) &&
+    if (b && h2k_json_array_has_string (backups, p) &&
         asprintf (&bk, "%s%s", f->fx.backup_dir, p) == -1) {
       h2k_error ("out of memory");
       return -1;
     }
     if (!h2k_fixer_record (&f->fx, item, "command", p,
                            b ? json_object_get_string (b) : NULL, after, bk,
-                           strv_to_json (argv)))
+                           h2k_json_strv ((const char *const *) argv)))
       return -1;
   }
   return 0;

@@ -177,13 +177,11 @@ edit_add (json_object *details, int line, const char *old, const char *new_line)
   json_object *edits = h2k_json_get_array (details, "edits");
   json_object *e = json_object_new_object ();
 
-  if (e == NULL || json_object_array_add (edits, e) != 0 ||
+  if (h2k_json_array_add (edits, e) == -1 ||
       h2k_json_set_int (e, "line", line) == -1 ||
       h2k_json_set_string (e, "old", old) == -1 ||
-      (new_line && h2k_json_set_string (e, "new", new_line) == -1)) {
-    h2k_error ("out of memory");
+      (new_line && h2k_json_set_string (e, "new", new_line) == -1))
     return -1;
-  }
   /* Keep the edits in line order: apply_edit_lines works bottom up so
    * that a deletion does not move the lines still to edit, which needs
    * them sorted (plan_ifcfg_pin adds HWADDR before MACADDR, whatever
@@ -193,28 +191,15 @@ edit_add (json_object *details, int line, const char *old, const char *new_line)
   return 0;
 }
 
-static json_object *
-strings (const char *const *v)
-{
-  json_object *a = json_object_new_array ();
-
-  for (size_t i = 0; a && v && v[i]; ++i)
-    if (json_object_array_add (a, json_object_new_string (v[i])) != 0) {
-      json_object_put (a);
-      return NULL;
-    }
-  return a;
-}
-
 json_object *
 command_details (const char *const *argv, const char *const *backups,
                  const char *const *outputs)
 {
   json_object *d = json_object_new_object ();
 
-  if (d == NULL || h2k_json_set (d, "argv", strings (argv)) == -1 ||
-      h2k_json_set (d, "backups", strings (backups)) == -1 ||
-      h2k_json_set (d, "outputs", strings (outputs)) == -1) {
+  if (d == NULL || h2k_json_set (d, "argv", h2k_json_strv (argv)) == -1 ||
+      h2k_json_set (d, "backups", h2k_json_strv (backups)) == -1 ||
+      h2k_json_set (d, "outputs", h2k_json_strv (outputs)) == -1) {
     json_object_put (d);
     return NULL;
   }

@@ -24,7 +24,7 @@ add_copy (json_object *copies, const char *dir, const char *name, const char *to
   if (asprintf (&from, "%s/%s", dir, name) == -1)
     return -1;
   c = json_object_new_object ();
-  if (c == NULL || json_object_array_add (copies, c) != 0 ||
+  if (h2k_json_array_add (copies, c) == -1 ||
       h2k_json_set_string (c, "from", from) == -1 ||
       h2k_json_set_string (c, "to", to) == -1)
     return -1;

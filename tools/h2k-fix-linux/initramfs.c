@@ -64,7 +64,7 @@ kernels_needing (struct fix *f, json_object *need)
     for (size_t j = 0; virtio[j]; ++j)
       if (strcmp (virtio[j], "virtio_net") && !builtin_or_in (f, v, mods, virtio[j]))
         missing = 1;
-    if (missing && json_object_array_add (need, json_object_get (k)) != 0)
+    if (missing && h2k_json_array_add (need, json_object_get (k)) == -1)
       return -1;
   }
   return 0;

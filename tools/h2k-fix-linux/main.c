@@ -13,7 +13,7 @@
 
 enum { OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_FORMAT };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
@@ -32,10 +32,9 @@ usage (FILE *fp, int status)
            "      --keep-hypervisor-tools\n"
            "                           do not remove VMware/Hyper-V/VirtualBox tools\n"
            H2K_COMMON_HELP
-           "\n"
-           "See h2k-fix-linux(1) and h2k-manifest(5).\n",
+           H2K_USAGE_END ("h2k-fix-linux"),
            h2k_progname);
-  (void) status;
+  exit (status);
 }
 
 static const struct {
@@ -111,7 +110,7 @@ plan_fstrim (struct fix *f, size_t first)
     return -1;
   }
   for (size_t i = 0; mps[i] && mps[i + 1]; i += 2)
-    if (json_object_array_add (arr, json_object_new_string (mps[i + 1])) != 0) {
+    if (h2k_json_array_add_string (arr, mps[i + 1]) == -1) {
       json_object_put (d);
       return -1;
     }

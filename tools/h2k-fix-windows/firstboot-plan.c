@@ -32,10 +32,9 @@ fb_add (struct fw *f, const char *path, char *text)
 {
   json_object *o = text ? json_object_new_object () : NULL;
 
-  if (o == NULL || json_object_array_add (f->fb, o) != 0 ||
+  if (h2k_json_array_add (f->fb, o) == -1 ||
       h2k_json_set_string (o, "path", path) == -1 ||
       h2k_json_set_string (o, "text", text) == -1) {
-    json_object_put (o);
     free (text);
     return -1;
   }
@@ -98,7 +97,7 @@ network_ifaces (struct fw *f, json_object *out, json_object *skipped)
       from = "vm.nics (the only NIC)";
     }
     if (mac == NULL) {
-      if (json_object_array_add (skipped, json_object_get (it)) != 0)
+      if (h2k_json_array_add (skipped, json_object_get (it)) == -1)
         return -1;
       h2k_warning ("%s: static address %s not carried over: the adapter's MAC is "
                    "unknown (not in the registry, and the VM has not exactly one NIC)",
@@ -108,11 +107,9 @@ network_ifaces (struct fw *f, json_object *out, json_object *skipped)
       continue;
     }
     o = string_details ("mac", mac, "mac_from", from);
-    if (o == NULL || json_object_array_add (out, o) != 0 ||
-        h2k_json_set_string (o, "old_guid", h2k_json_get_string (it, "guid")) == -1) {
-      json_object_put (o);
+    if (h2k_json_array_add (out, o) == -1 ||
+        h2k_json_set_string (o, "old_guid", h2k_json_get_string (it, "guid")) == -1)
       return -1;
-    }
     if (copy_list (o, ip4, "addresses") == -1 || copy_list (o, ip4, "netmasks") == -1 ||
         copy_list (o, ip4, "gateways") == -1 || copy_list (o, it, "dns") == -1)
       return -1;

@@ -794,12 +794,6 @@ nic_list (json_object *o, size_t i, const char *key, check_fn check,
   return 0;
 }
 
-static size_t
-len (json_object *arr)
-{
-  return arr ? json_object_array_length (arr) : 0;
-}
-
 static const char *
 str (json_object *arr, size_t j)
 {
@@ -834,9 +828,9 @@ nic_parse (json_object *ifaces, size_t i, struct nic *n)
       nic_list (o, i, "ipv6_addresses", check_ipv6_prefix, &n->v6) == -1 ||
       nic_list (o, i, "ipv6_gateways", check_ipv6, &n->v6gw) == -1)
     return -1;
-  if (len (n->addr) != len (n->mask) || (len (n->gw) && !len (n->addr))) {
+  if (h2k_json_array_len (n->addr) != h2k_json_array_len (n->mask) || (h2k_json_array_len (n->gw) && !h2k_json_array_len (n->addr))) {
     h2k_error ("first-boot network: ifaces[%zu]: %s", i,
-               len (n->addr) != len (n->mask)
+               h2k_json_array_len (n->addr) != h2k_json_array_len (n->mask)
                ? "addresses and netmasks differ in number"
                : "gateways without addresses");
     return -1;
@@ -903,10 +897,10 @@ nic_wait (struct text *t, size_t i, const char *mac)
 static void
 nic_ipv4 (struct text *t, const struct nic *n)
 {
-  for (size_t j = 0; j < len (n->addr); ++j) {
+  for (size_t j = 0; j < h2k_json_array_len (n->addr); ++j) {
     line (t, "echo network: \"%%IF%%\": IPv4 %s mask %s", str (n->addr, j),
           str (n->mask, j));
-    if (j == 0 && len (n->gw))
+    if (j == 0 && h2k_json_array_len (n->gw))
       line (t, NETSH "ipv4 set address name=\"%%IF%%\" source=static address=%s mask=%s gateway=%s gwmetric=1",
             str (n->addr, 0), str (n->mask, 0), str (n->gw, 0));
     else if (j == 0)
@@ -917,7 +911,7 @@ nic_ipv4 (struct text *t, const struct nic *n)
             str (n->addr, j), str (n->mask, j));
     line (t, FAILED_RC);
   }
-  for (size_t j = 1; j < len (n->gw); ++j) {
+  for (size_t j = 1; j < h2k_json_array_len (n->gw); ++j) {
     line (t, "echo network: \"%%IF%%\": IPv4 gateway %s", str (n->gw, j));
     line (t, NETSH "ipv4 delete address name=\"%%IF%%\" gateway=%s >nul 2>&1",
           str (n->gw, j));
@@ -935,7 +929,7 @@ nic_dns (struct text *t, const struct nic *n, int v)
 {
   size_t index = 0;
 
-  for (size_t j = 0; j < len (n->dns); ++j) {
+  for (size_t j = 0; j < h2k_json_array_len (n->dns); ++j) {
     const char *a = str (n->dns, j);
     if ((strchr (a, ':') != NULL) != (v == 6))
       continue;
@@ -960,7 +954,7 @@ nic_dns (struct text *t, const struct nic *n, int v)
 static void
 nic_ipv6 (struct text *t, const struct nic *n)
 {
-  for (size_t j = 0; j < len (n->v6); ++j) {
+  for (size_t j = 0; j < h2k_json_array_len (n->v6); ++j) {
     const char *a = str (n->v6, j);
     int alen = (int) (strchr (a, '/') - a);
     line (t, "echo network: \"%%IF%%\": IPv6 %s", a);
@@ -969,7 +963,7 @@ nic_ipv6 (struct text *t, const struct nic *n)
     line (t, NETSH "ipv6 add address interface=\"%%IF%%\" address=%s", a);
     line (t, FAILED_RC);
   }
-  for (size_t j = 0; j < len (n->v6gw); ++j) {
+  for (size_t j = 0; j < h2k_json_array_len (n->v6gw); ++j) {
     const char *g = str (n->v6gw, j);
     line (t, "echo network: \"%%IF%%\": IPv6 gateway %s", g);
     line (t, NETSH "ipv6 delete route prefix=::/0 interface=\"%%IF%%\" nexthop=%s >nul 2>&1", g);

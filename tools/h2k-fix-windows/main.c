@@ -15,7 +15,7 @@ enum {
   OPT_KEEP_TOOLS = H2K_OPT_TOOL, OPT_VIRTIO_WIN, OPT_STORAGE, OPT_STRATEGY, OPT_FORMAT,
 };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
@@ -44,10 +44,9 @@ usage (FILE *fp, int status)
            "                           do not disable other hypervisors' drivers and\n"
            "                           services nor uninstall their tools\n"
            H2K_COMMON_HELP
-           "\n"
-           "See h2k-fix-windows(1) and h2k-manifest(5).\n",
+           H2K_USAGE_END ("h2k-fix-windows"),
            h2k_progname);
-  (void) status;
+  exit (status);
 }
 
 int
@@ -87,14 +86,14 @@ main (int argc, char **argv)
       o.virtio_win = optarg;
       break;
     case OPT_STORAGE:
-      if (strcmp (optarg, "viostor") != 0 && strcmp (optarg, "vioscsi") != 0) {
+      if (!h2k_config_is_choice ("fix-windows", "storage", optarg)) {
         h2k_error ("--storage: \"%s\": expected viostor or vioscsi", optarg);
         return H2K_EXIT_USAGE;
       }
       o.storage = optarg;
       break;
     case OPT_STRATEGY:
-      if (strcmp (optarg, "single") != 0 && strcmp (optarg, "two-phase") != 0) {
+      if (!h2k_config_is_choice ("fix-windows", "boot-strategy", optarg)) {
         h2k_error ("--boot-strategy: \"%s\": expected single or two-phase", optarg);
         return H2K_EXIT_USAGE;
       }
@@ -106,7 +105,6 @@ main (int argc, char **argv)
       break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
-      return H2K_EXIT_USAGE;
     }
   }
   if (h2k_tool_no_args (argc, argv, optind) == -1)

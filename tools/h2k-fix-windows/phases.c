@@ -53,8 +53,7 @@ record_boot (struct fw *f)
       h2k_json_set_string (wb, "storage", f->o->storage) == -1)
     return -1;
   if (f->two_phase &&
-      json_object_array_add (ph, phase (1, "install-drivers", "sata", bus, "poweroff")) != 0)
+      h2k_json_array_add (ph, phase (1, "install-drivers", "sata", bus, "poweroff")) == -1)
     return -1;
-  return json_object_array_add (ph, phase (f->two_phase ? 2 : 1, "final", bus, NULL, NULL))
-         != 0 ? -1 : 0;
+  return h2k_json_array_add (ph, phase (f->two_phase ? 2 : 1, "final", bus, NULL, NULL));
 }

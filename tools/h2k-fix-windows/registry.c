@@ -71,7 +71,7 @@ multi_strings (hive_h *h, hive_value_h v)
    * is not one.
    */
   for (size_t i = 0; a && strs[i] && (*strs[i] || strs[i + 1]); ++i)
-    if (json_object_array_add (a, json_object_new_string (strs[i])) != 0) {
+    if (h2k_json_array_add_string (a, strs[i]) == -1) {
       json_object_put (a);
       return NULL;
     }
@@ -109,11 +109,8 @@ add_value (json_object *values, const char *key, const char *name,
 {
   json_object *o = json_object_new_object ();
 
-  if (o == NULL || json_object_array_add (values, o) != 0) {
-    json_object_put (o);
-    h2k_error ("out of memory");
+  if (h2k_json_array_add (values, o) == -1)
     return -1;
-  }
   if (h2k_json_set_string (o, "key", key) == -1 ||
       h2k_json_set_string (o, "name", name) == -1 ||
       h2k_json_set_string (o, "type", type) == -1 ||
@@ -375,10 +372,9 @@ package_version (const char *class_guid)
       sscanf (class_guid, "{%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x}", &d1, &d2, &d3,
               &d4[0], &d4[1], &d4[2], &d4[3], &d4[4], &d4[5], &d4[6], &d4[7]) != 11)
     return NULL;
-  for (size_t i = 0; i < 4; ++i)
-    b[8 + i] = (d1 >> (8 * i)) & 0xff;
-  b[12] = d2 & 0xff; b[13] = d2 >> 8;
-  b[14] = d3 & 0xff; b[15] = d3 >> 8;
+  h2k_put_le32 (b + 8, d1);
+  h2k_put_le16 (b + 12, (uint16_t) d2);
+  h2k_put_le16 (b + 14, (uint16_t) d3);
   for (size_t i = 0; i < 8; ++i)
     b[16 + i] = d4[i];
   return hex_string ((const char *) b, sizeof b);
@@ -467,9 +463,11 @@ reg_plan_driverdb (hive_h *h, const char *drv, const char *arch,
     return -1;
   }
   pkgs = json_object_new_array ();
-  if (pkgs == NULL || json_object_array_add (pkgs, json_object_new_string (pkg)) != 0) {
-    json_object_put (pkgs);
+  if (pkgs == NULL)
     goto oom;
+  if (h2k_json_array_add_string (pkgs, pkg) == -1) {
+    json_object_put (pkgs);
+    return -1;
   }
   if (want_typed (h, values, files, "", typed ("multi_sz", pkgs)) == -1 ||
       want (h, values, files, "Active", "sz", pkg, 0) == -1 ||
@@ -499,9 +497,9 @@ cleanup_item (json_object *a, const char *key, const char *name)
   json_object *o = json_object_new_object ();
   CLEANUP_FREE char *k = NULL;
 
-  if (o == NULL || json_object_array_add (a, o) != 0 ||
-      asprintf (&k, "SYSTEM\\%s", key) == -1) {
-    json_object_put (o);
+  if (h2k_json_array_add (a, o) == -1)
+    return -1;
+  if (asprintf (&k, "SYSTEM\\%s", key) == -1) {
     h2k_error ("out of memory");
     return -1;
   }
@@ -712,7 +710,7 @@ set_one (hive_h *h, json_object *v)
                     : h2k_winreg_add_key (h, hivex_root (h), key);
   CLEANUP_FREE char *data = NULL;
   hive_set_value sv = { .key = (char *) name };
-  uint32_t dw;
+  unsigned char dw[4];
 
   if (node == 0 || name == NULL || type == NULL || (val == NULL && !del)) {
     h2k_error ("hive: %s: cannot create the key: %m", key ? key : "(no key)");
@@ -724,10 +722,10 @@ set_one (hive_h *h, json_object *v)
     return 0;
   }
   if (strcmp (type, "dword") == 0) {
-    dw = htole32 ((uint32_t) json_object_get_int64 (val));
+    h2k_put_le32 (dw, (uint32_t) json_object_get_int64 (val));
     sv.t = hive_t_REG_DWORD;
-    sv.len = 4;
-    sv.value = (char *) &dw;
+    sv.len = sizeof dw;
+    sv.value = (char *) dw;
   }
   else {
     sv.t = value_type (type);

@@ -95,11 +95,12 @@ want_file (struct fw *f, json_object *files, const char *dir, const char *name,
   if (cur && strcasecmp (cur, sha) == 0)
     return 0;
   o = string_details ("path", path, "local", local);
-  if (o == NULL || h2k_json_set_string (o, "sha256", sha) == -1 ||
-      json_object_array_add (files, o) != 0) {
+  if (o == NULL || h2k_json_set_string (o, "sha256", sha) == -1) {
     json_object_put (o);
     return -1;
   }
+  if (h2k_json_array_add (files, o) == -1)
+    return -1;
   return 0;
 }
 
@@ -120,11 +121,9 @@ plan_stage (struct fw *f)
     CLEANUP_FREE char *dir = NULL;
     json_object *o = string_details ("driver", p->driver, "source", p->rel_dir);
 
-    if (o == NULL || json_object_array_add (pk, o) != 0 ||
-        asprintf (&dir, DRIVERS_DIR "/%s", p->driver) == -1) {
-      json_object_put (o);
+    if (h2k_json_array_add (pk, o) == -1 ||
+        asprintf (&dir, DRIVERS_DIR "/%s", p->driver) == -1)
       goto fail;
-    }
     for (size_t j = 0; p->files[j]; ++j) {
       CLEANUP_FREE char *local = h2k_path_join (p->local_dir, p->files[j]);
       if (local == NULL || want_file (f, files, dir, p->files[j], local, p->sha256[j]) == -1)

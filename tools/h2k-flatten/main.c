@@ -27,11 +27,11 @@ struct disk_plan {
   int made;                     /* dest was written by this run */
 };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
-           "usage: %s [OPTIONS] < MANIFEST > MANIFEST\n"
+           "Usage: %s [OPTIONS] < MANIFEST > MANIFEST\n"
            "\n"
            "Resolve and verify the backing chain of every disk (VMDK snapshot\n"
            "deltas, qcow2 backing files, VHD and VHDX differencing disks) and\n"
@@ -43,10 +43,8 @@ usage (FILE *fp, int status)
            "  -n, --dry-run            record the chains and the plan, print the\n"
            "                           plan on stderr, collapse nothing\n"
            H2K_COMMON_HELP
-           "\n"
-           "Exit status: 0 success, 1 failure, 2 usage error.\n"
-           "See h2k-flatten(1).\n", h2k_progname);
-  (void) status;
+           H2K_USAGE_END ("h2k-flatten"), h2k_progname);
+  exit (status);
 }
 
 static const char *
@@ -245,11 +243,10 @@ main (int argc, char **argv)
       break;
     default:
       usage (stderr, H2K_EXIT_USAGE);
-      exit (H2K_EXIT_USAGE);
     }
   }
   if (h2k_tool_no_args (argc, argv, optind) == -1)
-    exit (H2K_EXIT_USAGE);
+    return H2K_EXIT_USAGE;
   tool.stage.dry_run = dry_run;
   m = h2k_manifest_read (stdin, "<stdin>");
   r = m ? run (m) : -1;

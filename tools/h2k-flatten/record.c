@@ -40,11 +40,8 @@ chain_to_json (const struct chain *c)
   }
   for (size_t i = 0; i < c->n; ++i) {
     json_object *o = node_to_json (&c->nodes[i]);
-    if (o == NULL || json_object_array_add (a, o) != 0) {
-      json_object_put (o);
-      h2k_error ("chain: %m");
+    if (h2k_json_array_add (a, o) == -1)
       return NULL;
-    }
   }
   json_object *r = a;
   a = NULL;

@@ -21,7 +21,7 @@ static const char *const grubenvs[] = {
 static int
 add_if_file (guestfs_h *g, json_object *arr, const char *path)
 {
-  return h2k_guest_is_file (g, path) ? json_add_string (arr, path) : 0;
+  return h2k_guest_is_file (g, path) ? h2k_json_array_add_string (arr, path) : 0;
 }
 
 /* EFI loaders on the ESP (mounted at /boot/efi or /efi). */
@@ -42,7 +42,7 @@ efi_loaders (guestfs_h *g, json_object *bl)
     if (files == NULL)
       return -1;
     for (size_t j = 0; files[j]; ++j) {
-      if (json_add_string (arr, files[j]) == -1)
+      if (h2k_json_array_add_string (arr, files[j]) == -1)
         return -1;
       if (strcasestr (files[j], "/EFI/BOOT/BOOTX64.EFI"))
         fallback = 1;
@@ -97,7 +97,7 @@ inspect_bootloader (guestfs_h *g, json_object *guest)
   {
     CLEANUP_FREE_STRV char **efi_cfgs = h2k_guest_glob (g, "/boot/efi/EFI/*/grub.cfg");
     for (size_t i = 0; efi_cfgs && efi_cfgs[i]; ++i)
-      if (json_add_string (files, efi_cfgs[i]) == -1)
+      if (h2k_json_array_add_string (files, efi_cfgs[i]) == -1)
         return -1;
   }
   if (add_if_file (g, files, "/etc/default/grub") == -1 ||
@@ -108,7 +108,7 @@ inspect_bootloader (guestfs_h *g, json_object *guest)
   if (bls == NULL || h2k_json_set_bool (bl, "bls", bls[0] != NULL) == -1)
     return -1;
   for (size_t i = 0; bls[i]; ++i)
-    if (json_add_string (files, bls[i]) == -1)
+    if (h2k_json_array_add_string (files, bls[i]) == -1)
       return -1;
   if (h2k_json_set_bool (bl, "device_map",
                          h2k_guest_is_file (g, "/boot/grub/device.map") ||
@@ -213,10 +213,8 @@ inspect_kernels (guestfs_h *g, json_object *guest)
     const char *version = pkgbase ? pkgbase : suffix;
     json_object *k = json_object_new_object ();
 
-    if (k == NULL || json_object_array_add (arr, k) != 0) {
-      json_object_put (k);
+    if (h2k_json_array_add (arr, k) == -1)
       return -1;
-    }
     if (h2k_json_set_string (k, "version", version) == -1 ||
         h2k_json_set_string (k, "path", kernels[i]) == -1 ||
         (initramfs && h2k_json_set_string (k, "initramfs", initramfs) == -1) ||
@@ -357,7 +355,7 @@ bls_entries (guestfs_h *g, json_object *bl)
   arr = h2k_json_ensure_array (bl, "bls_entries");
   for (size_t i = 0; arr && files[i]; ++i) {
     json_object *e = json_object_new_object ();
-    if (e == NULL || json_object_array_add (arr, e) != 0 ||
+    if (h2k_json_array_add (arr, e) == -1 ||
         guest_parse_file (g, files[i], h2k_linuxcfg_bls, e, "entry") == -1)
       return -1;
     /* Flatten: {path, title, linux, options, ...}. */

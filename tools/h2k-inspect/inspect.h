@@ -63,8 +63,6 @@ int add_risk (json_object *risks, const char *code, const char *severity,
 int inspect_render_table (FILE *fp, json_object *m, const void *opaque);
 
 /* util.c */
-int json_add_string (json_object *arr, const char *s);
-
 /* A linuxcfg parser. */
 typedef json_object *(*parser_fn) (const char *text, size_t len,
                                    const char *name);

@@ -13,7 +13,7 @@
 
 enum { OPT_FORMAT = H2K_OPT_TOOL };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
@@ -34,9 +34,9 @@ usage (FILE *fp, int status)
            H2K_COMMON_HELP
            "\n"
            "Environment: H2K_ACCEL=kvm|tcg skips the KVM probe.\n"
-           "See h2k-inspect(1) and h2k-manifest(5).\n",
+           H2K_USAGE_END ("h2k-inspect"),
            h2k_progname);
-  (void) status;
+  exit (status);
 }
 
 static int

@@ -58,7 +58,7 @@ read_one (guestfs_h *g, const char *kind, const char *path, parser_fn parse,
   if (doc == NULL) {
     const char *why = h2k_first_error ();
     json_object *u = json_object_new_object ();
-    if (u == NULL || json_object_array_add (unparsed, u) != 0 ||
+    if (h2k_json_array_add (unparsed, u) == -1 ||
         h2k_json_set_string (u, "path", path) == -1 ||
         h2k_json_set_string (u, "reason", why ? why : "cannot parse") == -1)
       return -1;
@@ -79,7 +79,7 @@ backends (json_object *input, json_object *net)
   json_object_object_foreach (input, kind, files) {
     if (strcmp (kind, "udev_net") == 0 || json_object_object_length (files) == 0)
       continue;
-    if (json_add_string (arr, kind) == -1)
+    if (h2k_json_array_add_string (arr, kind) == -1)
       return -1;
   }
   return 0;
@@ -106,7 +106,7 @@ record_links (json_object *input, json_object *net)
     if (!h2k_ends_with_ci (path, ".link") || mac == NULL || name == NULL)
       continue;
     l = json_object_new_object ();
-    if (l == NULL || json_object_array_add (links, l) != 0 ||
+    if (h2k_json_array_add (links, l) == -1 ||
         h2k_json_set_string (l, "path", path) == -1 ||
         h2k_json_set_string (l, "mac", mac) == -1 ||
         h2k_json_set_string (l, "name", name) == -1)
@@ -145,7 +145,7 @@ read_network (guestfs_h *g, json_object *net)
     json_object *r = json_object_new_object ();
     if (rules == NULL && (rules = h2k_json_ensure_array (net, "persistent_net_rules")) == NULL)
       return -1;
-    if (r == NULL || json_object_array_add (rules, r) != 0 ||
+    if (h2k_json_array_add (rules, r) == -1 ||
         h2k_json_set_string (r, "path", path) == -1 ||
         h2k_json_set (r, "rules", json_object_get (doc)) == -1)
       return -1;

@@ -18,27 +18,6 @@ set_str (json_object *o, const char *key, char *val)
   return r;
 }
 
-static const char *
-init_system (guestfs_h *g)
-{
-  CLEANUP_FREE char *link = NULL;
-
-  guestfs_push_error_handler (g, NULL, NULL);
-  link = guestfs_readlink (g, "/sbin/init");
-  guestfs_pop_error_handler (g);
-  if ((link && strstr (link, "systemd")) || h2k_guest_is_dir (g, "/run/systemd") ||
-      h2k_guest_is_file (g, "/lib/systemd/systemd") ||
-      h2k_guest_is_file (g, "/usr/lib/systemd/systemd"))
-    return "systemd";
-  if (h2k_guest_is_file (g, "/sbin/openrc"))
-    return "openrc";
-  if (h2k_guest_is_file (g, "/sbin/upstart") || h2k_guest_is_dir (g, "/etc/init"))
-    return "upstart";
-  if (h2k_guest_is_file (g, "/etc/inittab"))
-    return "sysvinit";
-  return "unknown";
-}
-
 char *
 inspect_os (guestfs_h *g, json_object *guest)
 {
@@ -81,5 +60,5 @@ inspect_os (guestfs_h *g, json_object *guest)
 int
 inspect_init (guestfs_h *g, json_object *guest)
 {
-  return h2k_json_set_string (guest, "init_system", init_system (g));
+  return h2k_json_set_string (guest, "init_system", h2k_guest_init_system (g));
 }

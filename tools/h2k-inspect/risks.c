@@ -29,11 +29,13 @@ add_risk (json_object *risks, const char *code, const char *severity,
   va_end (args);
   if (n == -1)
     msg = NULL;
-  if (r == NULL || msg == NULL || json_object_array_add (risks, r) != 0) {
+  if (msg == NULL) {
     json_object_put (r);
     h2k_error ("out of memory");
     return -1;
   }
+  if (h2k_json_array_add (risks, r) == -1)
+    return -1;
   if (h2k_json_set_string (r, "code", code) == -1 ||
       h2k_json_set_string (r, "severity", severity) == -1 ||
       h2k_json_set_string (r, "message", msg) == -1 ||

@@ -68,10 +68,8 @@ record_filesystems (guestfs_h *g, json_object *m, char **fss,
     if (strcmp (fss[i + 1], "unknown") == 0)
       continue;
     fs = filesystem_record (g, m, fss[i], fss[i + 1]);
-    if (fs == NULL || json_object_array_add (arr, fs) != 0) {
-      json_object_put (fs);
+    if (h2k_json_array_add (arr, fs) == -1)
       return -1;
-    }
   }
   return 0;
 }
@@ -86,7 +84,7 @@ record_mountpoints (guestfs_h *g, const char *root, json_object *guest)
     return -1;
   for (size_t i = 0; mps[i] && mps[i + 1]; i += 2) {
     json_object *mp = json_object_new_object ();
-    if (mp == NULL || json_object_array_add (arr, mp) != 0 ||
+    if (h2k_json_array_add (arr, mp) == -1 ||
         h2k_json_set_string (mp, "mountpoint", mps[i]) == -1 ||
         h2k_json_set_string (mp, "device", mps[i + 1]) == -1)
       return -1;
@@ -104,10 +102,8 @@ record_partition (guestfs_h *g, const char *dev, const char *type,
   CLEANUP_FREE char *pdev = NULL, *gtype = NULL;
   int mbr_id = -1;
 
-  if (o == NULL || json_object_array_add (parts, o) != 0) {
-    json_object_put (o);
+  if (h2k_json_array_add (parts, o) == -1)
     return -1;
-  }
   if (asprintf (&pdev, "%s%d", dev, p->part_num) == -1)
     return -1;
   guestfs_push_error_handler (g, NULL, NULL);
@@ -139,10 +135,8 @@ record_disk (guestfs_h *g, json_object *m, const char *dev, json_object *arr,
   json_object *d = json_object_new_object (), *parts;
   int r = -1;
 
-  if (d == NULL || json_object_array_add (arr, d) != 0) {
-    json_object_put (d);
+  if (h2k_json_array_add (arr, d) == -1)
     return -1;
-  }
   guestfs_push_error_handler (g, NULL, NULL);
   type = guestfs_part_get_parttype (g, dev);
   guestfs_pop_error_handler (g);
@@ -181,16 +175,16 @@ record_layers (guestfs_h *g, char **fss, json_object *guest)
   if (!vgs || !lvs || !mds || !v || !l || !md || !luks)
     return -1;
   for (size_t i = 0; vgs[i]; ++i)
-    if (json_add_string (v, vgs[i]) == -1)
+    if (h2k_json_array_add_string (v, vgs[i]) == -1)
       return -1;
   for (size_t i = 0; lvs[i]; ++i)
-    if (json_add_string (l, lvs[i]) == -1)
+    if (h2k_json_array_add_string (l, lvs[i]) == -1)
       return -1;
   for (size_t i = 0; mds[i]; ++i)
-    if (json_add_string (md, mds[i]) == -1)
+    if (h2k_json_array_add_string (md, mds[i]) == -1)
       return -1;
   for (size_t i = 0; fss[i] && fss[i + 1]; i += 2)
-    if (strcmp (fss[i + 1], "crypto_LUKS") == 0 && json_add_string (luks, fss[i]) == -1)
+    if (strcmp (fss[i + 1], "crypto_LUKS") == 0 && h2k_json_array_add_string (luks, fss[i]) == -1)
       return -1;
   return 0;
 }

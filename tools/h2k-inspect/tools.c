@@ -42,10 +42,8 @@ add_tool (json_object *arr, const char *name, const char *hv, const char *kind,
 {
   json_object *t = json_object_new_object ();
 
-  if (t == NULL || json_object_array_add (arr, t) != 0) {
-    json_object_put (t);
+  if (h2k_json_array_add (arr, t) == -1)
     return -1;
-  }
   if (h2k_json_set_string (t, "name", name) == -1 ||
       h2k_json_set_string (t, "hypervisor", hv) == -1 ||
       h2k_json_set_string (t, "kind", kind) == -1 ||

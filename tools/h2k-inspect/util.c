@@ -9,19 +9,6 @@
 #include "inspect.h"
 
 int
-json_add_string (json_object *arr, const char *s)
-{
-  json_object *v = json_object_new_string (s);
-
-  if (v == NULL || json_object_array_add (arr, v) != 0) {
-    json_object_put (v);
-    h2k_error ("out of memory");
-    return -1;
-  }
-  return 0;
-}
-
-int
 guest_parse_file (guestfs_h *g, const char *path, parser_fn parse,
                   json_object *guest, const char *key)
 {

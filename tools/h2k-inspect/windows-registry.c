@@ -107,7 +107,7 @@ set_reg_strings (json_object *obj, const char *key, hive_h *h,
   if (arr == NULL)
     return -1;
   for (size_t i = 0; v[i]; ++i)
-    if (json_add_string (arr, v[i]) == -1)
+    if (h2k_json_array_add_string (arr, v[i]) == -1)
       return -1;
   return 0;
 }
@@ -149,7 +149,7 @@ control_sets (hive_h *h, json_object *win)
   }
   for (size_t i = 0; keys[i]; ++i)
     if (strncasecmp (keys[i], "ControlSet", 10) == 0 &&
-        json_add_string (present, keys[i]) == -1) {
+        h2k_json_array_add_string (present, keys[i]) == -1) {
       free (current);
       return NULL;
     }
@@ -168,11 +168,8 @@ read_service (hive_h *h, hive_node_h svc, const char *name,
   int has_type = h2k_winreg_get_dword (h, svc, "Type", &type);
   const char *kind = !has_type ? "unknown" : (type & 0x3) ? "driver" : "service";
 
-  if (o == NULL || json_object_array_add (arr, o) != 0) {
-    json_object_put (o);
-    h2k_error ("out of memory");
+  if (h2k_json_array_add (arr, o) == -1)
     return -1;
-  }
   if (h2k_json_set_string (o, "name", name) == -1 ||
       h2k_json_set_string (o, "hypervisor", hypervisor) == -1 ||
       h2k_json_set_string (o, "kind", kind) == -1 ||
@@ -221,11 +218,8 @@ read_antivirus (hive_h *h, hive_node_h cs, json_object *win)
     if (svc == 0)
       continue;
     o = json_object_new_object ();
-    if (o == NULL || json_object_array_add (arr, o) != 0) {
-      json_object_put (o);
-      h2k_error ("out of memory");
+    if (h2k_json_array_add (arr, o) == -1)
       return -1;
-    }
     h2k_winreg_get_dword (h, svc, "Start", &start);
     if (h2k_json_set_string (o, "service", k->service) == -1 ||
         h2k_json_set_string (o, "product", k->product) == -1 ||
@@ -342,11 +336,8 @@ read_interface (hive_h *h, hive_node_h cs, hive_node_h ifs, const char *guid,
   if (!h2k_winreg_get_dword (h, k, "EnableDHCP", &dhcp))
     return 0;                   /* an unused interface key */
   o = json_object_new_object ();
-  if (o == NULL || json_object_array_add (arr, o) != 0) {
-    json_object_put (o);
-    h2k_error ("out of memory");
+  if (h2k_json_array_add (arr, o) == -1)
     return -1;
-  }
   if (h2k_json_set_string (o, "guid", guid) == -1 ||
       h2k_json_set_bool (o, "dhcp", dhcp != 0) == -1 ||
       (ipv4 = h2k_json_ensure_object (o, "ipv4")) == NULL ||
@@ -524,11 +515,8 @@ read_uninstall (hive_h *h, json_object *win)
     if (dn == NULL || names[j] == NULL)
       continue;
     o = json_object_new_object ();
-    if (o == NULL || json_object_array_add (arr, o) != 0) {
-      json_object_put (o);
-      h2k_error ("out of memory");
+    if (h2k_json_array_add (arr, o) == -1)
       return -1;
-    }
     if (h2k_json_set_string (o, "name", dn) == -1 ||
         h2k_json_set_string (o, "key", keys[i]) == -1 ||
         set_reg_string (o, "version", h, k, "DisplayVersion") == -1 ||

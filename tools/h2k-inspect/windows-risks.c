@@ -22,12 +22,6 @@ system_key (json_object *win, const char *sub)
   return s;
 }
 
-static size_t
-len (json_object *arr)
-{
-  return arr ? json_object_array_length (arr) : 0;
-}
-
 static int
 hibernation_risks (json_object *win, json_object *risks)
 {
@@ -43,7 +37,7 @@ hibernation_risks (json_object *win, json_object *risks)
                 "its NTFS volumes cannot be changed safely; boot it on the "
                 "source and shut it down fully (shutdown /s /t 0)") == -1)
     return -1;
-  for (size_t i = 0; i < len (nt); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (nt); ++i) {
     json_object *v = json_object_array_get_idx (nt, i);
     const char *st = h2k_json_get_string (v, "state");
     if (st && strcmp (st, "unclean") == 0 &&
@@ -74,14 +68,14 @@ policy_risks (json_object *win, json_object *risks)
     "DenyDeviceClasses", "DenyInstanceIDs", NULL
   };
 
-  for (size_t i = 0; i < len (vols); ++i)
+  for (size_t i = 0; i < h2k_json_array_len (vols); ++i)
     if (add_risk (risks, "windows-bitlocker", "warning",
                   json_object_get_string (json_object_array_get_idx (vols, i)), 0,
                   "%s is a BitLocker volume: its contents were not inspected, "
                   "and a TPM protector will ask for the recovery key on the new "
                   "hardware", json_object_get_string (json_object_array_get_idx (vols, i))) == -1)
       return -1;
-  if (len (vols) == 0 && h2k_json_get_bool (bl, "policy", 0) &&
+  if (h2k_json_array_len (vols) == 0 && h2k_json_get_bool (bl, "policy", 0) &&
       add_risk (risks, "windows-bitlocker", "info",
                 "HKLM\\SOFTWARE\\Policies\\Microsoft\\FVE", 0,
                 "a BitLocker Group Policy is set; no encrypted volume was found") == -1)
@@ -95,7 +89,7 @@ policy_risks (json_object *win, json_object *risks)
         return -1;
       break;
     }
-  for (size_t i = 0; i < len (av); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (av); ++i) {
     json_object *a = json_object_array_get_idx (av, i);
     const char *mode = h2k_json_get_string (a, "start_mode");
     CLEANUP_FREE char *sub = NULL, *key = NULL;
@@ -128,7 +122,7 @@ tools_risks (json_object *win, json_object *risks)
     char names[512] = "";
     size_t n = 0;
 
-    for (size_t i = 0; i < len (svcs); ++i) {
+    for (size_t i = 0; i < h2k_json_array_len (svcs); ++i) {
       json_object *s = json_object_array_get_idx (svcs, i);
       const char *mode = h2k_json_get_string (s, "start_mode");
       if (strcmp (h2k_json_get_string (s, "hypervisor"), hvs[h][0]) != 0 ||
@@ -156,7 +150,7 @@ storage_risks (json_object *win, json_object *risks)
 
   if (key == NULL)
     return -1;
-  for (size_t i = 0; i < len (svcs); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (svcs); ++i) {
     json_object *s = json_object_array_get_idx (svcs, i);
     const char *name = h2k_json_get_string (s, "name");
     if ((strcasecmp (name, "viostor") == 0 || strcasecmp (name, "vioscsi") == 0) &&
@@ -174,7 +168,7 @@ network_risks (json_object *win, json_object *risks)
 {
   json_object *ifs = h2k_json_get_array (h2k_json_get_object (win, "network"), "interfaces");
 
-  for (size_t i = 0; i < len (ifs); ++i) {
+  for (size_t i = 0; i < h2k_json_array_len (ifs); ++i) {
     json_object *f = json_object_array_get_idx (ifs, i);
     json_object *ad = h2k_json_get_object (f, "adapter");
     const char *inst = h2k_json_get_string (ad, "device_instance_id");

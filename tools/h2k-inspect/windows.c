@@ -159,7 +159,7 @@ volumes (guestfs_h *g, char **fss, json_object *hib, json_object *bl)
     char buf[32];
     int r;
 
-    if (strcasecmp (fss[i + 1], "BitLocker") == 0 && json_add_string (enc, fss[i]) == -1)
+    if (strcasecmp (fss[i + 1], "BitLocker") == 0 && h2k_json_array_add_string (enc, fss[i]) == -1)
       return -1;
     if (strcmp (fss[i + 1], "ntfs") != 0)
       continue;
@@ -167,11 +167,8 @@ volumes (guestfs_h *g, char **fss, json_object *hib, json_object *bl)
     r = guestfs_ntfs_3g_probe (g, 1, fss[i]);
     guestfs_pop_error_handler (g);
     o = json_object_new_object ();
-    if (o == NULL || json_object_array_add (nt, o) != 0) {
-      json_object_put (o);
-      h2k_error ("out of memory");
+    if (h2k_json_array_add (nt, o) == -1)
       return -1;
-    }
     if (h2k_json_set_string (o, "device", fss[i]) == -1 ||
         h2k_json_set_string (o, "state", r < 0 ? "unknown" : ntfs_state (r, buf)) == -1 ||
         (r == NTFS_VOLUME_HIBERNATED && h2k_json_set_bool (hib, "hibernated", 1) == -1))

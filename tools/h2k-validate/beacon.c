@@ -162,10 +162,8 @@ beacon_new_iface (json_object *arr, const char *name, const char *state)
 {
   json_object *o = json_object_new_object ();
 
-  if (o == NULL || json_object_array_add (arr, o) != 0) {
-    json_object_put (o);
+  if (h2k_json_array_add (arr, o) == -1)
     return NULL;
-  }
   if (h2k_json_set_string (o, "name", name) == -1 ||
       (state && h2k_json_set_string (o, "state", state) == -1) ||
       h2k_json_ensure_array (o, "addresses") == NULL)
@@ -177,13 +175,10 @@ int
 beacon_add_address (json_object *iface, const char *addr)
 {
   json_object *a = h2k_json_get_array (iface, "addresses");
-  json_object *s = json_object_new_string (addr);
 
-  if (a == NULL || s == NULL || json_object_array_add (a, s) != 0) {
-    json_object_put (s);
+  if (a == NULL)
     return -1;
-  }
-  return 0;
+  return h2k_json_array_add_string (a, addr);
 }
 
 /* One word of LINE after *POS, in BUF (cut to its size); 0 at the end. */

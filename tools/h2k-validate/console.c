@@ -222,10 +222,8 @@ console_tail_json (const struct console *c)
   for (size_t i = 0; i < c->tail_count; ++i) {
     const char *s = c->tail[(first + i) % CONSOLE_TAIL];
     json_object *js = json_object_new_string (s);
-    if (js == NULL || json_object_array_add (a, js) != 0) {
-      json_object_put (js);
+    if (h2k_json_array_add (a, js) == -1)
       goto nomem;
-    }
   }
   return a;
  nomem:

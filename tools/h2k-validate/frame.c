@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "frame.h"
 
 #define ETH_HLEN 14
@@ -14,32 +15,6 @@
 #define ETHERTYPE_IPV6 0x86dd
 
 static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  p[0] = v >> 8;
-  p[1] = v & 0xff;
-}
-
-static void
-put32 (uint8_t *p, uint32_t v)
-{
-  put16 (p, v >> 16);
-  put16 (p + 2, v & 0xffff);
-}
-
-static uint16_t
-get16 (const uint8_t *p)
-{
-  return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32 (const uint8_t *p)
-{
-  return (uint32_t) get16 (p) << 16 | get16 (p + 2);
-}
 
 static int
 hexval (int c)
@@ -145,7 +120,7 @@ frame_checksum (const void *data, size_t len)
   uint32_t sum = 0;
 
   for (; len > 1; p += 2, len -= 2)
-    sum += get16 (p);
+    sum += h2k_be16 (p);
   if (len)
     sum += (uint32_t) p[0] << 8;
   while (sum >> 16)
@@ -159,7 +134,7 @@ eth_header (uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 {
   memcpy (buf, dst, 6);
   memcpy (buf + 6, src, 6);
-  put16 (buf + 12, type);
+  h2k_put_be16 (buf + 12, type);
   return ETH_HLEN;
 }
 
@@ -179,15 +154,15 @@ arp (uint8_t *buf, uint16_t op, const uint8_t dst[6], const uint8_t sha[6],
 {
   uint8_t *a = buf + eth_header (buf, dst, sha, ETHERTYPE_ARP);
 
-  put16 (a, 1);                 /* Ethernet */
-  put16 (a + 2, ETHERTYPE_IPV4);
+  h2k_put_be16 (a, 1);                 /* Ethernet */
+  h2k_put_be16 (a + 2, ETHERTYPE_IPV4);
   a[4] = 6;
   a[5] = 4;
-  put16 (a + 6, op);
+  h2k_put_be16 (a + 6, op);
   memcpy (a + 8, sha, 6);
-  put32 (a + 14, sip);
+  h2k_put_be32 (a + 14, sip);
   memcpy (a + 18, tha, 6);
-  put32 (a + 24, tip);
+  h2k_put_be32 (a + 24, tip);
   return pad (buf, ETH_HLEN + 28);
 }
 
@@ -218,21 +193,21 @@ frame_icmp_echo (uint8_t *buf, const uint8_t smac[6], const uint8_t dmac[6],
 
   memset (ip, 0, 20);
   ip[0] = 0x45;
-  put16 (ip + 2, (uint16_t) (20 + icmp_len));
-  put16 (ip + 4, seq);
+  h2k_put_be16 (ip + 2, (uint16_t) (20 + icmp_len));
+  h2k_put_be16 (ip + 4, seq);
   ip[6] = 0x40;                 /* don't fragment */
   ip[8] = 64;                   /* TTL */
   ip[9] = 1;                    /* ICMP */
-  put32 (ip + 12, sip);
-  put32 (ip + 16, dip);
-  put16 (ip + 10, frame_checksum (ip, 20));
+  h2k_put_be32 (ip + 12, sip);
+  h2k_put_be32 (ip + 16, dip);
+  h2k_put_be16 (ip + 10, frame_checksum (ip, 20));
   icmp[0] = 8;                  /* echo request */
   icmp[1] = 0;
-  put16 (icmp + 2, 0);
-  put16 (icmp + 4, id);
-  put16 (icmp + 6, seq);
+  h2k_put_be16 (icmp + 2, 0);
+  h2k_put_be16 (icmp + 4, id);
+  h2k_put_be16 (icmp + 6, seq);
   memcpy (icmp + 8, payload, sizeof payload - 1);
-  put16 (icmp + 2, frame_checksum (icmp, icmp_len));
+  h2k_put_be16 (icmp + 2, frame_checksum (icmp, icmp_len));
   return pad (buf, ETH_HLEN + 20 + icmp_len);
 }
 
@@ -262,7 +237,7 @@ parse_udp (const uint8_t *udp, size_t len, struct frame_info *fi)
   const uint8_t *bootp = udp + 8;
   static const uint8_t cookie[4] = { 99, 130, 83, 99 };
 
-  if (len < 8 + 240 || get16 (udp) != 68 || get16 (udp + 2) != 67)
+  if (len < 8 + 240 || h2k_be16 (udp) != 68 || h2k_be16 (udp + 2) != 67)
     return;
   if (bootp[0] != 1 || bootp[1] != 1 || bootp[2] != 6 ||
       memcmp (bootp + 236, cookie, 4) != 0)
@@ -281,19 +256,19 @@ parse_ipv4 (const uint8_t *ip, size_t len, struct frame_info *fi)
   if (len < 20 || (ip[0] >> 4) != 4)
     return;
   ihl = (size_t) (ip[0] & 0x0f) * 4;
-  total = get16 (ip + 2);
+  total = h2k_be16 (ip + 2);
   if (ihl < 20 || total < ihl || total > len)
     return;
-  fi->sip = get32 (ip + 12);
-  fi->tip = get32 (ip + 16);
-  if ((get16 (ip + 6) & 0x3fff) != 0)   /* a fragment */
+  fi->sip = h2k_be32 (ip + 12);
+  fi->tip = h2k_be32 (ip + 16);
+  if ((h2k_be16 (ip + 6) & 0x3fff) != 0)   /* a fragment */
     return;
   if (ip[9] == 1 && total - ihl >= 8) {
     const uint8_t *icmp = ip + ihl;
     if (icmp[0] == 0 || icmp[0] == 8) {
       fi->kind = icmp[0] == 0 ? FRAME_ICMP_ECHO_REPLY : FRAME_ICMP_ECHO_REQUEST;
-      fi->icmp_id = get16 (icmp + 4);
-      fi->icmp_seq = get16 (icmp + 6);
+      fi->icmp_id = h2k_be16 (icmp + 4);
+      fi->icmp_seq = h2k_be16 (icmp + 6);
     }
   }
   else if (ip[9] == 17)
@@ -303,18 +278,18 @@ parse_ipv4 (const uint8_t *ip, size_t len, struct frame_info *fi)
 static void
 parse_arp (const uint8_t *a, size_t len, struct frame_info *fi)
 {
-  if (len < 28 || get16 (a) != 1 || get16 (a + 2) != ETHERTYPE_IPV4 ||
+  if (len < 28 || h2k_be16 (a) != 1 || h2k_be16 (a + 2) != ETHERTYPE_IPV4 ||
       a[4] != 6 || a[5] != 4)
     return;
-  if (get16 (a + 6) == 1)
+  if (h2k_be16 (a + 6) == 1)
     fi->kind = FRAME_ARP_REQUEST;
-  else if (get16 (a + 6) == 2)
+  else if (h2k_be16 (a + 6) == 2)
     fi->kind = FRAME_ARP_REPLY;
   else
     return;
   memcpy (fi->sha, a + 8, 6);
-  fi->sip = get32 (a + 14);
-  fi->tip = get32 (a + 24);
+  fi->sip = h2k_be32 (a + 14);
+  fi->tip = h2k_be32 (a + 24);
 }
 
 int
@@ -325,7 +300,7 @@ frame_parse (const uint8_t *buf, size_t len, struct frame_info *fi)
     return -1;
   memcpy (fi->dst, buf, 6);
   memcpy (fi->src, buf + 6, 6);
-  fi->ethertype = get16 (buf + 12);
+  fi->ethertype = h2k_be16 (buf + 12);
   switch (fi->ethertype) {
   case ETHERTYPE_ARP:
     parse_arp (buf + ETH_HLEN, len - ETH_HLEN, fi);

@@ -54,19 +54,6 @@ static const char openrc_text[] =
   "#!/bin/sh\n"
   "/bin/sh " BEACON_SCRIPT " </dev/null >/dev/null 2>&1 &\n";
 
-int
-inject_add_file (json_object *files, const char *path)
-{
-  json_object *s = json_object_new_string (path);
-
-  if (s == NULL || json_object_array_add (files, s) != 0) {
-    json_object_put (s);
-    h2k_error ("%m");
-    return -1;
-  }
-  return 0;
-}
-
 static int
 put_file (guestfs_h *g, json_object *files, const char *path,
           const char *text, int mode)
@@ -74,7 +61,7 @@ put_file (guestfs_h *g, json_object *files, const char *path,
   if (guestfs_write (g, path, text, strlen (text)) == -1 ||
       guestfs_chmod (g, mode, path) == -1)
     return -1;
-  return inject_add_file (files, path);
+  return h2k_json_array_add_string (files, path);
 }
 
 static int
@@ -82,22 +69,21 @@ put_link (guestfs_h *g, json_object *files, const char *target, const char *link
 {
   if (guestfs_ln_sf (g, target, link) == -1)
     return -1;
-  return inject_add_file (files, link);
+  return h2k_json_array_add_string (files, link);
 }
 
+/* How to start the beacon: by the init system (guest.h), if the guest
+ * has what that way needs (OpenRC's local.d; SysV rc directories, which
+ * upstart and unknown inits may run too), else NULL.
+ */
 static const char *
-init_kind (guestfs_h *g)
+beacon_start_kind (guestfs_h *g)
 {
-  CLEANUP_FREE char *link = NULL;
+  const char *init = h2k_guest_init_system (g);
 
-  guestfs_push_error_handler (g, NULL, NULL);
-  link = guestfs_readlink (g, "/sbin/init");
-  guestfs_pop_error_handler (g);
-  if ((link && strstr (link, "systemd")) ||
-      h2k_guest_is_file (g, "/lib/systemd/systemd") ||
-      h2k_guest_is_file (g, "/usr/lib/systemd/systemd"))
+  if (strcmp (init, "systemd") == 0)
     return "systemd";
-  if (h2k_guest_is_file (g, "/sbin/openrc") && h2k_guest_is_dir (g, "/etc/local.d"))
+  if (strcmp (init, "openrc") == 0 && h2k_guest_is_dir (g, "/etc/local.d"))
     return "openrc";
   if (h2k_guest_is_dir (g, "/etc/init.d") &&
       (h2k_guest_is_dir (g, "/etc/rc3.d") || h2k_guest_is_dir (g, "/etc/rc.d/rc3.d")))
@@ -157,7 +143,7 @@ inject_beacon (struct run *r, guestfs_h *g, const char **why)
   int wait_s = (int) r->o->net_timeout;
   int hold_s = (int) r->o->net_timeout + BEACON_HOLD_EXTRA;
   CLEANUP_FREE char *script = NULL;
-  const char *kind = init_kind (g);
+  const char *kind = beacon_start_kind (g);
   json_object *b, *files;
 
   if (kind == NULL) {

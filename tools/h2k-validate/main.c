@@ -55,7 +55,7 @@ static const struct option long_opts[] = {
   { NULL }
 };
 
-static void
+static void __attribute__((noreturn))
 usage (FILE *fp, int status)
 {
   fprintf (fp,
@@ -66,6 +66,7 @@ usage (FILE *fp, int status)
 "the guest) and answers on its own addresses.  The evidence goes to the\n"
 "manifest's \"validation\".\n"
 "\n"
+"Options:\n"
 "      --bus=BUS            virtio-blk (default), virtio-scsi or sata\n"
 "      --machine=TYPE       q35 (default) or pc\n"
 "      --memory=MIB         cap on vm.memory_mb (default %d)\n"
@@ -86,7 +87,8 @@ usage (FILE *fp, int status)
 H2K_COMMON_HELP
 "\n"
 "Exit status: 0 validation passed, 1 failed (see --failed-manifest),\n"
-"2 usage error.\n", h2k_progname, VALIDATE_DEFAULT_MEMORY,
+"2 usage error.\n"
+"See h2k-validate(1) and h2k-manifest(5).\n", h2k_progname, VALIDATE_DEFAULT_MEMORY,
            VALIDATE_TIMEOUT_KVM, VALIDATE_TIMEOUT_TCG, VALIDATE_NET_TIMEOUT,
            VALIDATE_LOGIN_REGEX);
   exit (status);

@@ -21,19 +21,6 @@
 #define ECHO_TRIES 3
 
 static int
-add_string (json_object *arr, const char *s)
-{
-  json_object *js = json_object_new_string (s);
-
-  if (js == NULL || json_object_array_add (arr, js) != 0) {
-    json_object_put (js);
-    h2k_error ("%m");
-    return -1;
-  }
-  return 0;
-}
-
-static int
 add_warning (struct net_plan *plan, const char *fs, ...)
   __attribute__((format (printf, 2, 3)));
 
@@ -51,7 +38,7 @@ add_warning (struct net_plan *plan, const char *fs, ...)
     h2k_error ("%m");
     return -1;
   }
-  return add_string (plan->warnings, s);
+  return h2k_json_array_add_string (plan->warnings, s);
 }
 
 static int
@@ -132,11 +119,8 @@ add_config (json_object *configs, const char *ifname, const char *method,
 {
   json_object *c = json_object_new_object ();
 
-  if (c == NULL || json_object_array_add (configs, c) != 0) {
-    json_object_put (c);
-    h2k_error ("%m");
+  if (h2k_json_array_add (configs, c) == -1)
     return -1;
-  }
   if ((ifname && h2k_json_set_string (c, "name", ifname) == -1) ||
       (method && h2k_json_set_string (c, "method", method) == -1) ||
       h2k_json_set_bool (c, "pinned", pinned) == -1)
@@ -149,11 +133,8 @@ note (json_object *arr, const char *key, const char *value, const char *ifname)
 {
   json_object *o = json_object_new_object ();
 
-  if (o == NULL || json_object_array_add (arr, o) != 0) {
-    json_object_put (o);
-    h2k_error ("%m");
+  if (h2k_json_array_add (arr, o) == -1)
     return -1;
-  }
   if (h2k_json_set_string (o, key, value) == -1 ||
       (ifname && h2k_json_set_string (o, "interface", ifname) == -1))
     return -1;
@@ -471,9 +452,9 @@ nic_evidence (const struct net_nic *nic, const struct net_plan *plan)
     goto fail;
   for (size_t j = 0; j < nic->n_addrs; ++j) {
     const struct net_addr *a = &nic->addrs[j];
-    if (add_string (a->pinned ? expected : unpinned, a->text) == -1 ||
-        (a->answered && add_string (answered, a->text) == -1) ||
-        (a->pinged && add_string (pinged, a->text) == -1))
+    if (h2k_json_array_add_string (a->pinned ? expected : unpinned, a->text) == -1 ||
+        (a->answered && h2k_json_array_add_string (answered, a->text) == -1) ||
+        (a->pinged && h2k_json_array_add_string (pinged, a->text) == -1))
       goto fail;
   }
   if (h2k_json_set_int (o, "frames_seen", (int64_t) nic->frames) == -1 ||
@@ -500,13 +481,8 @@ net_evidence (const struct net_plan *plan)
   }
   for (size_t i = 0; i < plan->n_nics; ++i) {
     json_object *e = nic_evidence (&plan->nics[i], plan);
-    if (e == NULL)
+    if (e == NULL || h2k_json_array_add (arr, e) == -1)
       goto fail;
-    if (json_object_array_add (arr, e) != 0) {
-      json_object_put (e);
-      h2k_error ("%m");
-      goto fail;
-    }
   }
   return arr;
  fail:

@@ -19,7 +19,6 @@ offline_fail (struct run *r, const char *fs, ...)
 {
   CLEANUP_FREE char *s = NULL;
   json_object *errors = h2k_json_ensure_array (r->offline, "errors");
-  json_object *js = NULL;
   va_list ap;
   int n;
 
@@ -28,12 +27,12 @@ offline_fail (struct run *r, const char *fs, ...)
   va_end (ap);
   if (n == -1)
     s = NULL;
-  if (s == NULL || errors == NULL || (js = json_object_new_string (s)) == NULL ||
-      json_object_array_add (errors, js) != 0) {
-    json_object_put (js);
+  if (s == NULL || errors == NULL) {
     h2k_error ("%m");
     return -1;
   }
+  if (h2k_json_array_add_string (errors, s) == -1)
+    return -1;
   h2k_debug ("offline check failed: %s", s);
   if (r->offline_failure == NULL) {
     r->offline_failure = s;
@@ -61,11 +60,8 @@ check_image (struct run *r, size_t i, json_object *arr)
   json_object *o = json_object_new_object ();
   const char *status;
 
-  if (o == NULL || json_object_array_add (arr, o) != 0) {
-    json_object_put (o);
-    h2k_error ("%m");
+  if (h2k_json_array_add (arr, o) == -1)
     return -1;
-  }
   if (h2k_run (argv, H2K_RUN_OUT | H2K_RUN_ERR, &res) == -1)
     return -1;
   if (res.out && res.status != 63)
@@ -114,28 +110,25 @@ check_images (struct run *r)
 
 /* The guest ------------------------------------------------------------------ */
 
+/* The appliance on the throwaway overlays (tmpfiles.c), never on the
+ * images themselves.
+ */
 static guestfs_h *
 launch (struct run *r, int rw)
 {
-  guestfs_h *g = h2k_guestfs_create ("libguestfs");
+  CLEANUP_FREE struct h2k_guest_image *imgs =
+    calloc (r->cfg.n_disks + 1, sizeof *imgs);
 
-  if (g == NULL)
+  if (imgs == NULL) {
+    h2k_error ("%m");
     return NULL;
+  }
   for (size_t i = 0; i < r->cfg.n_disks; ++i)
-    if (guestfs_add_drive_opts (g, r->disks[i].overlay,
-                                GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
-                                GUESTFS_ADD_DRIVE_OPTS_READONLY, !rw,
-                                -1) == -1)
-      goto fail;
-  h2k_info ("launching the appliance (%s, %zu disk%s, throwaway overlays%s)",
-            r->cfg.accel, r->cfg.n_disks, r->cfg.n_disks == 1 ? "" : "s",
-            rw ? " read-write" : " read-only");
-  if (guestfs_launch (g) == -1)
-    goto fail;
-  return g;
- fail:
-  guestfs_close (g);
-  return NULL;
+    imgs[i] = (struct h2k_guest_image) { r->disks[i].overlay, "qcow2" };
+  return h2k_guest_launch_images (imgs, r->cfg.n_disks,
+                                  rw ? H2K_GUEST_RW : H2K_GUEST_RO,
+                                  rw ? "throwaway overlays read-write"
+                                     : "throwaway overlays read-only");
 }
 
 /* The Linux root, or NULL with *WHY (static) when there is none. */
@@ -254,11 +247,8 @@ check_fstab (struct run *r, guestfs_h *g, json_object *gi)
     json_object *o = fstab_check_entry (devs, n, e, r->cfg.bus);
     const char *st, *spec;
 
-    if (o == NULL || json_object_array_add (arr, o) != 0) {
-      json_object_put (o);
-      h2k_error ("%m");
+    if (h2k_json_array_add (arr, o) == -1)
       goto out;
-    }
     st = h2k_json_get_string (o, "status");
     spec = h2k_json_get_string (o, "spec");
     if (strcmp (st, "file") == 0) {

@@ -6,23 +6,11 @@
 #include "h2k.h"
 #include "validate.h"
 
-static const char *const buses[] = { "virtio-blk", "virtio-scsi", "sata", NULL };
-static const char *const machines[] = { "q35", "pc", NULL };
-static const char *const signals[] = { "beacon", "login", NULL };
-
-static int
-one_of (const char *s, const char *const *list)
-{
-  for (size_t i = 0; s && list[i]; ++i)
-    if (strcmp (s, list[i]) == 0)
-      return 1;
-  return 0;
-}
-
+/* The choices are the configuration schema's (config-schema.c). */
 int
 validate_bus_ok (const char *bus)
 {
-  return one_of (bus, buses);
+  return h2k_config_is_choice ("validate", "bus", bus);
 }
 
 int
@@ -32,9 +20,9 @@ validate_check_opts (const struct validate_opts *o, const char **why)
 
   if (!validate_bus_ok (o->bus))
     *why = "--bus: expected virtio-blk, virtio-scsi or sata";
-  else if (!one_of (o->machine, machines))
+  else if (!h2k_config_is_choice ("validate", "machine", o->machine))
     *why = "--machine: expected q35 or pc";
-  else if (!one_of (o->signal, signals))
+  else if (!h2k_config_is_choice ("validate", "signal", o->signal))
     *why = "--signal: expected beacon or login";
   else if (o->memory_cap < 64 || o->memory_cap > 1024 * 1024)
     *why = "--memory: expected MiB between 64 and 1048576";

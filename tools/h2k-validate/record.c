@@ -36,11 +36,10 @@ disks_json (struct run *r)
 
   for (size_t i = 0; a && i < r->cfg.n_disks; ++i) {
     json_object *d = json_object_new_object ();
-    if (d == NULL || json_object_array_add (a, d) != 0 ||
+    if (h2k_json_array_add (a, d) == -1 ||
         h2k_json_set_string (d, "id", r->disks[i].id) == -1 ||
         h2k_json_set_string (d, "path", r->disks[i].path) == -1 ||
         h2k_json_set_string (d, "format", r->disks[i].format) == -1) {
-      json_object_put (d);
       json_object_put (a);
       return NULL;
     }

@@ -22,18 +22,18 @@ int
 run_warn (struct run *r, const char *fs, ...)
 {
   CLEANUP_FREE char *s = NULL;
-  json_object *js;
   va_list ap;
   int n;
 
   va_start (ap, fs);
   n = vasprintf (&s, fs, ap);
   va_end (ap);
-  if (n == -1 || (js = json_object_new_string (s)) == NULL ||
-      json_object_array_add (r->warnings, js) != 0) {
+  if (n == -1) {
     h2k_error ("%m");
     return -1;
   }
+  if (h2k_json_array_add_string (r->warnings, s) == -1)
+    return -1;
   h2k_warning ("%s", s);
   return 0;
 }

@@ -287,10 +287,6 @@ json_object *kernel_pick_grub_entry (json_object *entries, const char *def);
  * *WHY (static) when this guest cannot run it.  -1 reported.
  */
 int inject_beacon (struct run *r, guestfs_h *g, const char **why);
-/* Append the guest path PATH to FILES (validation.beacon.files, what
- * was written into the guest; windows.c too).  -1 reported.
- */
-int inject_add_file (json_object *files, const char *path);
 
 /* plan.c ------------------------------------------------------------------ */
 

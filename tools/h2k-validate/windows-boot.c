@@ -364,12 +364,7 @@ add_phase (struct run *r, json_object *o)
     h2k_error ("%m");
     return -1;
   }
-  if (json_object_array_add (r->phases, o) != 0) {
-    json_object_put (o);
-    h2k_error ("%m");
-    return -1;
-  }
-  return 0;
+  return h2k_json_array_add (r->phases, o);
 }
 
 /* Phase 1 failed: the validation records it, phase 2 not run. */

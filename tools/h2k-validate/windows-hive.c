@@ -120,17 +120,13 @@ fail (struct check *k, const char *fs, ...)
 {
   va_list ap;
   char *s;
-  json_object *js;
 
   va_start (ap, fs);
   if (vasprintf (&s, fs, ap) == -1)
     s = NULL;
   va_end (ap);
-  js = s ? json_object_new_string (s) : NULL;
-  if (js == NULL || json_object_array_add (k->errors, js) != 0) {
-    json_object_put (js);
+  if (s == NULL || h2k_json_array_add_string (k->errors, s) == -1)
     k->failed = 1;
-  }
   free (s);
 }
 
@@ -513,7 +509,7 @@ selected_sets (struct check *k)
   for (size_t i = 0; i < 3; ++i) {
     char name[32];
     int64_t n;
-    json_object *o, *as, *js;
+    json_object *o, *as;
 
     if (!h2k_winreg_get_dword (k->h, sel, roles[i][0], &n) || n < 1 || n > 999) {
       /* Windows needs Current and Default; LastKnownGood is a fallback. */
@@ -525,17 +521,14 @@ selected_sets (struct check *k)
     snprintf (name, sizeof name, "ControlSet%03d", (int) n);
     if ((o = find_set (sets, name)) == NULL) {
       o = json_object_new_object ();
-      if (o == NULL || json_object_array_add (sets, o) != 0) {
-        json_object_put (o);
+      if (h2k_json_array_add (sets, o) == -1) {
         k->failed = 1;
         return NULL;
       }
       set_str (k, o, "name", name);
     }
     as = h2k_json_ensure_array (o, "selected_as");
-    js = json_object_new_string (roles[i][1]);
-    if (as == NULL || js == NULL || json_object_array_add (as, js) != 0) {
-      json_object_put (js);
+    if (as == NULL || h2k_json_array_add_string (as, roles[i][1]) == -1) {
       k->failed = 1;
       return NULL;
     }

@@ -181,7 +181,7 @@ put_file (struct wguest *w, const char *dir, const char *name, const char *text,
   if (guestfs_mkdir_p (w->g, d) == -1 || (path = h2k_path_join (d, name)) == NULL ||
       guestfs_write (w->g, path, text, strlen (text)) == -1)
     return -1;
-  return inject_add_file (files, path);
+  return h2k_json_array_add_string (files, path);
 }
 
 /* HKLM\SYSTEM\Setup: CmdLine runs our script, once. */

@@ -636,6 +636,27 @@ TEST (schema_documented)
   }
 }
 
+/* The tools check their options against the schema's choices. */
+TEST (choices)
+{
+  CHECK (h2k_config_is_choice ("validate", "bus", "virtio-scsi"));
+  CHECK (!h2k_config_is_choice ("validate", "bus", "ide"));
+  CHECK (!h2k_config_is_choice ("validate", "bus", NULL));
+  CHECK (h2k_config_is_choice ("validate", "signal", "login"));
+  CHECK (h2k_config_is_choice ("convert", "preallocation", "falloc"));
+  CHECK (!h2k_config_is_choice ("convert", "output-format", "vmdk"));
+  CHECK (h2k_config_is_choice ("fetch", "format", "vhdx"));
+  CHECK (h2k_config_is_choice ("fetch", "firmware", "uefi"));
+  /* Keys without choices, unknown keys and sections: never a choice. */
+  CHECK (!h2k_config_is_choice ("fetch", "name", "x"));
+  CHECK (!h2k_config_is_choice ("fetch", "no-such-key", "x"));
+  CHECK (!h2k_config_is_choice ("no-such-tool", "bus", "sata"));
+  /* h2k-fetch --format names qemu's formats through h2k_qemu_format. */
+  for (const char *const *f = h2k_config_find_key (h2k_config_find_section ("fetch"),
+                                                   "format")->choices; *f; ++f)
+    CHECK (h2k_qemu_format (*f) != NULL);
+}
+
 int
 main (void)
 {
@@ -657,5 +678,6 @@ main (void)
   RUN (tool_config_positional);
   RUN (tool_config_schema_must_match_options);
   RUN (schema_documented);
+  RUN (choices);
   return test_done ();
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "byteorder.h"
 #include "cleanup.h"
 #include "confine.h"
 #include "error.h"
@@ -187,19 +188,13 @@ TEST (allow_dir)
 /* A qcow2 header (version 3, 64 KiB clusters) naming BACKING (or NULL),
  * with BACKING_FMT and DATA_FILE header extensions (or NULL).
  */
-static void
-put32 (unsigned char *p, uint32_t v)
-{
-  p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
-}
-
 static size_t
 put_ext (unsigned char *b, size_t off, uint32_t type, const char *s)
 {
   size_t len = strlen (s);
 
-  put32 (b + off, type);
-  put32 (b + off + 4, len);
+  h2k_put_be32 (b + off, type);
+  h2k_put_be32 (b + off + 4, len);
   memcpy (b + off + 8, s, len);
   return off + 8 + ((len + 7) & ~(size_t) 7);
 }
@@ -213,17 +208,17 @@ make_qcow2 (const char *name, const char *backing, const char *backing_fmt,
 
   memset (b, 0, sizeof b);
   memcpy (b, "QFI\xfb", 4);
-  put32 (b + 4, 3);
-  put32 (b + 20, 16);
-  put32 (b + 100, 104);
+  h2k_put_be32 (b + 4, 3);
+  h2k_put_be32 (b + 20, 16);
+  h2k_put_be32 (b + 100, 104);
   if (backing_fmt)
     off = put_ext (b, off, 0xe2792aca, backing_fmt);
   if (data_file)
     off = put_ext (b, off, 0x44415441, data_file);
   off += 8;                     /* end of extensions */
   if (backing) {
-    put32 (b + 12, off);        /* backing_file_offset (low half) */
-    put32 (b + 16, strlen (backing));
+    h2k_put_be32 (b + 12, off);        /* backing_file_offset (low half) */
+    h2k_put_be32 (b + 16, strlen (backing));
     memcpy (b + off, backing, strlen (backing));
   }
   make_file (name, b, sizeof b);
@@ -314,17 +309,17 @@ TEST (qcow2)
     static unsigned char b[4096];
 
     memcpy (b, "QFI\xfb", 4);
-    put32 (b + 4, 3);
-    put32 (b + 20, 16);
-    put32 (b + 100, 104);
-    put32 (b + 104, 0x44415441);
-    put32 (b + 108, 0x7fffffff);  /* longer than the cluster */
+    h2k_put_be32 (b + 4, 3);
+    h2k_put_be32 (b + 20, 16);
+    h2k_put_be32 (b + 100, 104);
+    h2k_put_be32 (b + 104, 0x44415441);
+    h2k_put_be32 (b + 108, 0x7fffffff);  /* longer than the cluster */
     make_file ("pkg/ext.qcow2", b, sizeof b);
     CHECK (image ("pkg/ext.qcow2", "qcow2", NULL) == -1);
     CHECK (error_has ("longer than the header area"));
-    put32 (b + 108, 0);
-    put32 (b + 16, 2000);       /* backing name length */
-    put32 (b + 12, 512);
+    h2k_put_be32 (b + 108, 0);
+    h2k_put_be32 (b + 16, 2000);       /* backing name length */
+    h2k_put_be32 (b + 12, 512);
     make_file ("pkg/long.qcow2", b, sizeof b);
     CHECK (image ("pkg/long.qcow2", "qcow2", NULL) == -1);
     CHECK (error_has ("out of range"));

@@ -210,6 +210,36 @@ TEST (plan_add)
   CHECK_INT ((int) json_object_array_length (plan), 2);
 }
 
+TEST (array_helpers)
+{
+  static const char *const v[] = { "a", "b", NULL };
+  CLEANUP_JSON json_object *a = h2k_json_strv (v);
+  CLEANUP_JSON json_object *empty = h2k_json_strv (NULL);
+  CLEANUP_JSON json_object *obj = json_object_new_object ();
+
+  CHECK (a && empty && obj);
+  CHECK_INT (h2k_json_array_len (a), 2);
+  CHECK_INT (h2k_json_array_len (empty), 0);
+  CHECK_INT (h2k_json_array_len (NULL), 0);
+  CHECK_INT (h2k_json_array_len (obj), 0);
+  CHECK (h2k_json_array_has_string (a, "b"));
+  CHECK (!h2k_json_array_has_string (a, "c"));
+  CHECK (!h2k_json_array_has_string (NULL, "a"));
+  CHECK_INT (h2k_json_array_add_unique (a, "b"), 0);
+  CHECK_INT (h2k_json_array_add_unique (a, NULL), 0);
+  CHECK_INT (h2k_json_array_len (a), 2);
+  CHECK_INT (h2k_json_array_add_unique (a, "c"), 0);
+  CHECK_INT (h2k_json_array_add_string (a, "c"), 0);
+  CHECK_INT (h2k_json_array_add (a, json_object_new_int (7)), 0);
+  CHECK_INT (h2k_json_array_len (a), 5);
+  CHECK_STR (json_object_get_string (json_object_array_get_idx (a, 3)), "c");
+  /* A constructor that failed (NULL) is an error, reported once. */
+  CHECK_INT (h2k_json_array_add (a, NULL), -1);
+  CHECK (h2k_first_error () != NULL);
+  h2k_clear_error ();
+  CHECK_INT (h2k_json_array_len (a), 5);
+}
+
 int
 main (void)
 {
@@ -223,5 +253,6 @@ main (void)
   RUN (write_roundtrip);
   RUN (write_to_full_fails);
   RUN (plan_add);
+  RUN (array_helpers);
   return test_done ();
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "byteorder.h"
 #include "cleanup.h"
 #include "error.h"
 #include "vhd.h"
@@ -33,28 +34,14 @@ error_is (const char *want)
 }
 
 static void
-put_be32 (unsigned char *p, uint32_t v)
-{
-  for (int i = 0; i < 4; ++i)
-    p[i] = v >> (24 - 8 * i);
-}
-
-static void
-put_be64 (unsigned char *p, uint64_t v)
-{
-  put_be32 (p, v >> 32);
-  put_be32 (p + 4, v);
-}
-
-static void
 set_checksum (unsigned char *b, size_t len, size_t at)
 {
   uint32_t sum = 0;
 
-  put_be32 (b + at, 0);
+  h2k_put_be32 (b + at, 0);
   for (size_t i = 0; i < len; ++i)
     sum += b[i];
-  put_be32 (b + at, ~sum);
+  h2k_put_be32 (b + at, ~sum);
 }
 
 /* A footer of type TYPE, size 4 MiB, uuid 00 01 02 ... 0f. */
@@ -63,15 +50,15 @@ make_footer (unsigned char *b, uint32_t type)
 {
   memset (b, 0, 512);
   memcpy (b, "conectix", 8);
-  put_be32 (b + 8, 2);
-  put_be32 (b + 12, 0x00010000);
-  put_be64 (b + 16, type == H2K_VHD_FIXED ? UINT64_MAX : 512);
-  put_be32 (b + 24, 655986203);
+  h2k_put_be32 (b + 8, 2);
+  h2k_put_be32 (b + 12, 0x00010000);
+  h2k_put_be64 (b + 16, type == H2K_VHD_FIXED ? UINT64_MAX : 512);
+  h2k_put_be32 (b + 24, 655986203);
   memcpy (b + 28, "win ", 4);
   memcpy (b + 36, "Wi2k", 4);
-  put_be64 (b + 40, 4 << 20);
-  put_be64 (b + 48, 4 << 20);
-  put_be32 (b + 60, type);
+  h2k_put_be64 (b + 40, 4 << 20);
+  h2k_put_be64 (b + 48, 4 << 20);
+  h2k_put_be32 (b + 60, type);
   for (int i = 0; i < 16; ++i)
     b[68 + i] = i;
   set_checksum (b, 512, 64);
@@ -105,7 +92,7 @@ TEST (footer)
   CHECK (h2k_vhd_parse_footer (b, sizeof b, "d.vhd", &f) == -1);
   CHECK (error_is ("d.vhd: footer: cookie: no \"conectix\""));
   make_footer (b, 3);
-  put_be32 (b + 12, 0x00020000);
+  h2k_put_be32 (b + 12, 0x00020000);
   set_checksum (b, 512, 64);
   CHECK (h2k_vhd_parse_footer (b, sizeof b, "d.vhd", &f) == -1);
   CHECK (error_is ("footer: version: 00020000 is not 1.x"));
@@ -131,22 +118,22 @@ make_dyn (unsigned char *b)
 {
   memset (b, 0, 1024);
   memcpy (b, "cxsparse", 8);
-  put_be64 (b + 8, UINT64_MAX);
-  put_be64 (b + 16, 1536);
-  put_be32 (b + 24, 0x00010000);
-  put_be32 (b + 28, 2);
-  put_be32 (b + 32, 2 << 20);
+  h2k_put_be64 (b + 8, UINT64_MAX);
+  h2k_put_be64 (b + 16, 1536);
+  h2k_put_be32 (b + 24, 0x00010000);
+  h2k_put_be32 (b + 28, 2);
+  h2k_put_be32 (b + 32, 2 << 20);
   for (int i = 0; i < 16; ++i)
     b[40 + i] = 0xf0 + i;
-  put_be32 (b + 56, 12345);
+  h2k_put_be32 (b + 56, 12345);
   utf16 (b + 64, "parent.vhd", 1);
   memcpy (b + 576, "W2ku", 4);
-  put_be32 (b + 576 + 4, 512);
-  put_be32 (b + 576 + 8, 40);
-  put_be64 (b + 576 + 16, 4096);
+  h2k_put_be32 (b + 576 + 4, 512);
+  h2k_put_be32 (b + 576 + 8, 40);
+  h2k_put_be64 (b + 576 + 16, 4096);
   memcpy (b + 600, "MacX", 4);
-  put_be32 (b + 600 + 8, 30);
-  put_be64 (b + 600 + 16, 8192);
+  h2k_put_be32 (b + 600 + 8, 30);
+  h2k_put_be64 (b + 600 + 16, 8192);
   set_checksum (b, 1024, 36);
 }
 
@@ -175,7 +162,7 @@ TEST (dyn_header)
   CHECK (h2k_vhd_parse_dyn_header (b, sizeof b, "d.vhd", &h) == -1);
   CHECK (error_is ("d.vhd: dynamic header: checksum: "));
   make_dyn (b);
-  put_be32 (b + 32, 3000);
+  h2k_put_be32 (b + 32, 3000);
   set_checksum (b, 1024, 36);
   CHECK (h2k_vhd_parse_dyn_header (b, sizeof b, "d.vhd", &h) == -1);
   CHECK (error_is ("d.vhd: dynamic header: block size: 3000 is not a power of two"));
@@ -241,7 +228,7 @@ TEST (read_file)
   make_footer (foot, H2K_VHD_DIFFERENCING);
   make_dyn (dyn);
   n = utf16 (loc, "C:\\x\\parent.vhd", 0);
-  put_be32 (dyn + 576 + 8, n);
+  h2k_put_be32 (dyn + 576 + 8, n);
   set_checksum (dyn, 1024, 36);
   CHECK (pwrite (fd, foot, 512, 0) == 512);
   CHECK (pwrite (fd, dyn, 1024, 512) == 1024);
@@ -256,7 +243,7 @@ TEST (read_file)
   h2k_vhd_info_free (&in);
 
   /* The locator points past the end of the file. */
-  put_be64 (dyn + 576 + 16, 1 << 20);
+  h2k_put_be64 (dyn + 576 + 16, 1 << 20);
   set_checksum (dyn, 1024, 36);
   CHECK (pwrite (fd, dyn, 1024, 512) == 1024);
   CHECK (h2k_vhd_read (path, &in) == -1);
@@ -321,27 +308,6 @@ TEST (corpus_bad_checksum)
 
 /* VHDX. */
 
-static void
-put_le32 (unsigned char *p, uint32_t v)
-{
-  for (int i = 0; i < 4; ++i)
-    p[i] = v >> (8 * i);
-}
-
-static void
-put_le64 (unsigned char *p, uint64_t v)
-{
-  put_le32 (p, v);
-  put_le32 (p + 4, v >> 32);
-}
-
-static void
-put_le16 (unsigned char *p, uint16_t v)
-{
-  p[0] = v;
-  p[1] = v >> 8;
-}
-
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in the on-disk byte order. */
 static void
 put_guid (unsigned char *p, const char *s)
@@ -358,8 +324,8 @@ put_guid (unsigned char *p, const char *s)
 static void
 set_crc (unsigned char *b, size_t len)
 {
-  put_le32 (b + 4, 0);
-  put_le32 (b + 4, h2k_crc32c (b, len));
+  h2k_put_le32 (b + 4, 0);
+  h2k_put_le32 (b + 4, h2k_crc32c (b, len));
 }
 
 TEST (crc32c)
@@ -386,7 +352,7 @@ TEST (vhdx_header)
   uint64_t seq;
   char s[39];
 
-  put_le64 (b + 8, 42);
+  h2k_put_le64 (b + 8, 42);
   put_guid (b + 32, "11111111-2222-3333-4444-555555555555");
   set_crc (b, sizeof b);
   CHECK (h2k_vhdx_parse_header (b, sizeof b, "x.vhdx", 1, &seq, dwg) == 0);
@@ -408,20 +374,20 @@ TEST (vhdx_region_table)
   uint32_t len = 0;
 
   memcpy (b, "regi", 4);
-  put_le32 (b + 8, 2);
+  h2k_put_le32 (b + 8, 2);
   put_guid (b + 16, "2dc27766-f623-4200-9d64-115e9bfd4a08");
   put_guid (b + 48, "8b7ca206-4790-4b9a-b8fe-575f050f886e");
-  put_le64 (b + 48 + 16, 2 << 20);
-  put_le32 (b + 48 + 24, 1 << 20);
+  h2k_put_le64 (b + 48 + 16, 2 << 20);
+  h2k_put_le32 (b + 48 + 24, 1 << 20);
   set_crc (b, sizeof b);
   CHECK (h2k_vhdx_parse_region_table (b, sizeof b, "x.vhdx", 1, &off, &len) == 0);
   CHECK_INT (off, 2 << 20);
   CHECK_INT (len, 1 << 20);
-  put_le32 (b + 8, 1);
+  h2k_put_le32 (b + 8, 1);
   set_crc (b, sizeof b);
   CHECK (h2k_vhdx_parse_region_table (b, sizeof b, "x.vhdx", 1, &off, &len) == -1);
   CHECK (error_is ("x.vhdx: region table: no metadata region"));
-  put_le32 (b + 8, 5000);
+  h2k_put_le32 (b + 8, 5000);
   set_crc (b, sizeof b);
   CHECK (h2k_vhdx_parse_region_table (b, sizeof b, "x.vhdx", 1, &off, &len) == -1);
   CHECK (error_is ("x.vhdx: region table: 5000 entries (at most 2047)"));
@@ -439,30 +405,30 @@ make_metadata (unsigned char *b, size_t len, int has_parent,
 
   memset (b, 0, len);
   memcpy (b, "metadata", 8);
-  put_le16 (b + 10, 3);
+  h2k_put_le16 (b + 10, 3);
   put_guid (b + 32, "caa16737-fa36-4d43-b3b6-33f0aa44e76b");
-  put_le32 (b + 32 + 16, 0x10000);
-  put_le32 (b + 32 + 20, 8);
-  put_le32 (b + 0x10000, 32 << 20);
-  put_le32 (b + 0x10004, has_parent ? 2 : 0);
+  h2k_put_le32 (b + 32 + 16, 0x10000);
+  h2k_put_le32 (b + 32 + 20, 8);
+  h2k_put_le32 (b + 0x10000, 32 << 20);
+  h2k_put_le32 (b + 0x10004, has_parent ? 2 : 0);
   put_guid (b + 64, "2fa54224-cd1b-4876-b211-5dbed83bf4b8");
-  put_le32 (b + 64 + 16, 0x10008);
-  put_le32 (b + 64 + 20, 8);
-  put_le64 (b + 0x10008, 4 << 20);
+  h2k_put_le32 (b + 64 + 16, 0x10008);
+  h2k_put_le32 (b + 64 + 20, 8);
+  h2k_put_le64 (b + 0x10008, 4 << 20);
   put_guid (b + 96, "a8d35f2d-b30b-454d-abf7-d3d84834ab0c");
-  put_le32 (b + 96 + 16, 0x10000 + 64);
+  h2k_put_le32 (b + 96 + 16, 0x10000 + 64);
   put_guid (loc, "b04aefb7-d19e-4a81-b789-25b8e9445913");
-  put_le16 (loc + 18, nkv);
+  h2k_put_le16 (loc + 18, nkv);
   for (size_t i = 0; i < nkv; ++i) {
     size_t kl = utf16 (loc + pos, kv[2 * i], 0);
     size_t vl = utf16 (loc + pos + kl, kv[2 * i + 1], 0);
-    put_le32 (loc + 20 + 12 * i, pos);
-    put_le32 (loc + 20 + 12 * i + 4, pos + kl);
-    put_le16 (loc + 20 + 12 * i + 8, kl);
-    put_le16 (loc + 20 + 12 * i + 10, vl);
+    h2k_put_le32 (loc + 20 + 12 * i, pos);
+    h2k_put_le32 (loc + 20 + 12 * i + 4, pos + kl);
+    h2k_put_le16 (loc + 20 + 12 * i + 8, kl);
+    h2k_put_le16 (loc + 20 + 12 * i + 10, vl);
     pos += kl + vl;
   }
-  put_le32 (b + 96 + 20, pos);
+  h2k_put_le32 (b + 96 + 20, pos);
   return pos;
 }
 
@@ -502,7 +468,7 @@ TEST (vhdx_metadata)
   }
   /* An entry pointing outside the item. */
   make_metadata (b, sizeof b, 1, kv, 1);
-  put_le32 (b + 0x10000 + 64 + 24, 70000);
+  h2k_put_le32 (b + 0x10000 + 64 + 24, 70000);
   CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
   CHECK (error_is ("x.vhdx: parent locator: entry out of bounds"));
   /* Another locator type. */
@@ -512,7 +478,7 @@ TEST (vhdx_metadata)
   CHECK (error_is ("is not a VHDX parent"));
   /* An item outside the region. */
   make_metadata (b, sizeof b, 0, kv, 1);
-  put_le32 (b + 64 + 16, sizeof b - 4);
+  h2k_put_le32 (b + 64 + 16, sizeof b - 4);
   CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
   CHECK (error_is ("x.vhdx: metadata: item out of bounds"));
   /* No size. */
@@ -522,7 +488,7 @@ TEST (vhdx_metadata)
   CHECK (error_is ("x.vhdx: metadata: virtual disk size missing"));
   /* Too many entries. */
   make_metadata (b, sizeof b, 0, kv, 1);
-  put_le16 (b + 10, 4000);
+  h2k_put_le16 (b + 10, 4000);
   CHECK (h2k_vhdx_parse_metadata (b, sizeof b, "x.vhdx", &in) == -1);
   CHECK (error_is ("x.vhdx: metadata: 4000 entries"));
   memcpy (b, "metadato", 8);
@@ -561,10 +527,10 @@ TEST (bat)
 
   h.block_size = 2u << 20;
   h.max_table_entries = 4;
-  put_be32 (b, 0xffffffff);
-  put_be32 (b + 4, 3);
-  put_be32 (b + 8, 0xffffffff);
-  put_be32 (b + 12, 3 + span / 512);
+  h2k_put_be32 (b, 0xffffffff);
+  h2k_put_be32 (b + 4, 3);
+  h2k_put_be32 (b + 8, 0xffffffff);
+  h2k_put_be32 (b + 12, 3 + span / 512);
   /* Two blocks from sector 3: the file must hold both. */
   CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 8 << 20,
                             3 * 512 + 2 * span, bat) == 0);
@@ -576,11 +542,11 @@ TEST (bat)
                             3 * 512 + 2 * span - 1, bat) == -1);
   CHECK (error_is ("d.vhd: BAT: entry 3: block at offset 2099200 lies beyond "
                    "the end of the file (truncated?)"));
-  put_be32 (b + 12, 0xfffffffe);
+  h2k_put_be32 (b + 12, 0xfffffffe);
   CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, 8 << 20, 100 << 20,
                             bat) == -1);
   CHECK (error_is ("d.vhd: BAT: entry 3: block at offset 2199023254528 lies beyond"));
-  put_be32 (b + 12, 0xffffffff);
+  h2k_put_be32 (b + 12, 0xffffffff);
   /* The table must cover the disk, and fit in the buffer. */
   CHECK (h2k_vhd_parse_bat (b, sizeof b, "d.vhd", &h, (8 << 20) + 1,
                             100 << 20, bat) == -1);
@@ -621,8 +587,8 @@ TEST (read_bat)
   uint32_t *bat;
 
   CHECK (fd != -1);
-  put_be32 (b, 0xffffffff);
-  put_be32 (b + 4, 1);
+  h2k_put_be32 (b, 0xffffffff);
+  h2k_put_be32 (b + 4, 1);
   memset (b + 8, 0xff, sizeof b - 8);
   CHECK (pwrite (fd, b, sizeof b, 1536) == (ssize_t) sizeof b);
   in.has_dyn = 1;
@@ -655,19 +621,19 @@ TEST (vhdx_find_region)
   uint32_t len = 0;
 
   memcpy (b, "regi", 4);
-  put_le32 (b + 8, 2);
+  h2k_put_le32 (b + 8, 2);
   put_guid (b + 16, "2dc27766-f623-4200-9d64-115e9bfd4a08");
-  put_le64 (b + 16 + 16, 3 << 20);
-  put_le32 (b + 16 + 24, 1 << 20);
+  h2k_put_le64 (b + 16 + 16, 3 << 20);
+  h2k_put_le32 (b + 16 + 24, 1 << 20);
   put_guid (b + 48, "8b7ca206-4790-4b9a-b8fe-575f050f886e");
   CHECK (h2k_vhdx_find_region (b, sizeof b, H2K_VHDX_GUID_BAT, &off, &len) == 0);
   CHECK_INT (off, 3 << 20);
   CHECK_INT (len, 1 << 20);
-  put_le32 (b + 8, 1);
+  h2k_put_le32 (b + 8, 1);
   CHECK (h2k_vhdx_find_region (b, sizeof b, "{8b7ca206-4790-4b9a-b8fe-575f050f886e}",
                                &off, &len) == -1);
   /* A count beyond the buffer stops at its end. */
-  put_le32 (b + 8, 0xffffffff);
+  h2k_put_le32 (b + 8, 0xffffffff);
   CHECK (h2k_vhdx_find_region (b, 64, "{00000000-0000-0000-0000-000000000000}",
                                &off, &len) == -1);
   CHECK (h2k_first_error () == NULL);
@@ -721,11 +687,11 @@ TEST (vhdx_bat)
   const uint64_t fs = 16 << 20;
 
   CHECK (h2k_vhdx_geometry (&in, "x.vhdx", &g) == 0);
-  put_le64 (b + 0, 0);
-  put_le64 (b + 8, (8u << 20) | 6);
-  put_le64 (b + 16, (9u << 20) | 7);
-  put_le64 (b + 24, 2);
-  put_le64 (b + 8 * 4096, (10u << 20) | 6);
+  h2k_put_le64 (b + 0, 0);
+  h2k_put_le64 (b + 8, (8u << 20) | 6);
+  h2k_put_le64 (b + 16, (9u << 20) | 7);
+  h2k_put_le64 (b + 24, 2);
+  h2k_put_le64 (b + 8 * 4096, (10u << 20) | 6);
   CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == 0);
   CHECK_INT (H2K_VHDX_BAT_STATE (bat[1]), H2K_VHDX_PAYLOAD_FULLY_PRESENT);
   CHECK_INT (H2K_VHDX_BAT_OFFSET (bat[1]), 8 << 20);
@@ -741,22 +707,22 @@ TEST (vhdx_bat)
   CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, (10u << 20) - 1,
                              bat) == -1);
   CHECK (error_is ("x.vhdx: BAT: chunk 0: sector bitmap at offset 10485760 lies outside"));
-  put_le64 (b + 8 * 4096, (20u << 20) | 0);
+  h2k_put_le64 (b + 8 * 4096, (20u << 20) | 0);
   CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
   CHECK (error_is ("x.vhdx: BAT: block 2: partially present, but chunk 0 has no sector bitmap"));
-  put_le64 (b + 8 * 4096, (10u << 20) | 6);
-  put_le64 (b + 8, (16u << 20) | 6);
+  h2k_put_le64 (b + 8 * 4096, (10u << 20) | 6);
+  h2k_put_le64 (b + 8, (16u << 20) | 6);
   CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
   CHECK (error_is ("x.vhdx: BAT: block 1: data at offset 16777216 lies outside the file (truncated?)"));
   /* Offset 0 (the file header) is never a block. */
-  put_le64 (b + 8, 6);
+  h2k_put_le64 (b + 8, 6);
   CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
   CHECK (error_is ("x.vhdx: BAT: block 1: data at offset 0 lies outside the file"));
-  put_le64 (b + 8, 5);
+  h2k_put_le64 (b + 8, 5);
   CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
   CHECK (error_is ("x.vhdx: BAT: block 1: state 5 unknown"));
-  put_le64 (b + 8, 0);
-  put_le64 (b + 8 * 4096, (10u << 20) | 1);
+  h2k_put_le64 (b + 8, 0);
+  h2k_put_le64 (b + 8 * 4096, (10u << 20) | 1);
   CHECK (h2k_vhdx_parse_bat (b, sizeof b, "x.vhdx", &in, &g, fs, bat) == -1);
   CHECK (error_is ("x.vhdx: BAT: chunk 0: sector bitmap state 1 unknown"));
   /* h2k_vhdx_read_bat refuses before reading anything. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "byteorder.h"
 #include "cleanup.h"
 #include "error.h"
 #include "vmdk.h"
@@ -193,49 +194,35 @@ TEST (limits)
   CHECK (fails_with (many, "line 32773: extent: more than 32768 extents"));
 }
 
-static void
-put_le32 (unsigned char *p, uint32_t v)
-{
-  for (int i = 0; i < 4; ++i)
-    p[i] = v >> (8 * i);
-}
-
-static void
-put_le64 (unsigned char *p, uint64_t v)
-{
-  for (int i = 0; i < 8; ++i)
-    p[i] = v >> (8 * i);
-}
-
 TEST (sparse_header)
 {
   unsigned char b[512] = "KDMV";
   struct h2k_vmdk_sparse_header h;
 
-  put_le32 (b + 4, 1);
-  put_le32 (b + 8, 3);
-  put_le64 (b + 12, 8192);
-  put_le64 (b + 20, 128);
-  put_le64 (b + 28, 1);
-  put_le64 (b + 36, 20);
+  h2k_put_le32 (b + 4, 1);
+  h2k_put_le32 (b + 8, 3);
+  h2k_put_le64 (b + 12, 8192);
+  h2k_put_le64 (b + 20, 128);
+  h2k_put_le64 (b + 28, 1);
+  h2k_put_le64 (b + 36, 20);
   CHECK (h2k_vmdk_parse_sparse_header (b, sizeof b, "s.vmdk", &h) == 0);
   CHECK_INT (h.capacity, 8192);
   CHECK_INT (h.grain_size, 128);
   CHECK_INT (h.desc_offset, 1);
   CHECK_INT (h.desc_size, 20);
 
-  put_le64 (b + 36, H2K_VMDK_MAX_DESCRIPTOR / 512 + 1);
+  h2k_put_le64 (b + 36, H2K_VMDK_MAX_DESCRIPTOR / 512 + 1);
   CHECK (h2k_vmdk_parse_sparse_header (b, sizeof b, "s.vmdk", &h) == -1);
   CHECK (error_is ("s.vmdk: sparse header: descriptorOffset 1, descriptorSize 8193: out of bounds"));
-  put_le64 (b + 36, 0);
+  h2k_put_le64 (b + 36, 0);
   CHECK (h2k_vmdk_parse_sparse_header (b, sizeof b, "s.vmdk", &h) == -1);
   CHECK (error_is ("out of bounds"));
-  put_le64 (b + 36, 20);
-  put_le32 (b + 4, 7);
+  h2k_put_le64 (b + 36, 20);
+  h2k_put_le32 (b + 4, 7);
   CHECK (h2k_vmdk_parse_sparse_header (b, sizeof b, "s.vmdk", &h) == -1);
   CHECK (error_is ("s.vmdk: sparse header: version 7 is not 1, 2 or 3"));
-  put_le32 (b + 4, 1);
-  put_le64 (b + 12, UINT64_MAX);
+  h2k_put_le32 (b + 4, 1);
+  h2k_put_le64 (b + 12, UINT64_MAX);
   CHECK (h2k_vmdk_parse_sparse_header (b, sizeof b, "s.vmdk", &h) == -1);
   CHECK (error_is ("capacity"));
   b[0] = 'X';

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "test.h"
+#include "byteorder.h"
 #include "../../../tools/h2k-validate/frame.h"
 
 static const uint8_t guest[6] = { 0x00, 0x50, 0x56, 0x3a, 0x5c, 0x01 };
@@ -152,15 +153,13 @@ dhcp_frame (uint8_t *buf, const uint8_t mac[6], int type)
   memcpy (buf + 6, mac, 6);
   buf[12] = 0x08;
   ip[0] = 0x45;
-  ip[2] = (uint8_t) (total >> 8);
-  ip[3] = (uint8_t) total;
+  h2k_put_be16 (ip + 2, (uint16_t) total);
   ip[8] = 64;
   ip[9] = 17;
   memset (ip + 16, 0xff, 4);
   udp[1] = 68;
   udp[3] = 67;
-  udp[4] = (uint8_t) ((8 + blen) >> 8);
-  udp[5] = (uint8_t) (8 + blen);
+  h2k_put_be16 (udp + 4, (uint16_t) (8 + blen));
   bootp[0] = 1;
   bootp[1] = 1;
   bootp[2] = 6;
