@@ -11,6 +11,7 @@
 #include "error.h"
 #include "linuxcfg.h"
 #include "linuxcfg-priv.h"
+#include "util.h"
 
 void
 h2k_lc_error (const char *name, int line, const char *fs, ...)
@@ -267,14 +268,6 @@ copy_expansion (const char *p, char **o, int *dynamic)
   return end;
 }
 
-static int
-hexval (int c)
-{
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 /* $'...' starting at P (pointing at '$').  NULL if unterminated. */
 static const char *
@@ -297,8 +290,8 @@ copy_ansi_c (const char *p, char **o)
     case 'v': *(*o)++ = '\v'; break;
     case 'x': {
       int v = 0, n = 0;
-      while (n < 2 && hexval (p[1]) >= 0)
-        v = v * 16 + hexval (*++p), n++;
+      while (n < 2 && h2k_hexval (p[1]) >= 0)
+        v = v * 16 + h2k_hexval (*++p), n++;
       if (n == 0)
         *(*o)++ = '\\', *(*o)++ = 'x';
       else if (v != 0)

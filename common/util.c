@@ -202,6 +202,18 @@ h2k_now_rfc3339 (char buf[32])
   strftime (buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int
+h2k_hexval (int c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 double
 h2k_monotonic (void)
 {

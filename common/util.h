@@ -69,4 +69,7 @@ int h2k_remove_tree (const char *path);
 /* Monotonic seconds, for durations. */
 double h2k_monotonic (void);
 
+/* The value of hexadecimal digit C (either case), or -1. */
+int h2k_hexval (int c);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "manifest.h"
+#include "util.h"
 
 #include "libvirt.h"
 #include "libvirt-priv.h"
@@ -47,17 +48,6 @@ check_text (const char *name, const char *path, const char *s)
   return -1;
 }
 
-static int
-hexval (int c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 int
 libvirt_mac (const char *s, char out[18])
@@ -66,7 +56,7 @@ libvirt_mac (const char *s, char out[18])
   int sep = 0;
 
   for (int k = 0; k < 6; ++k) {
-    int hi = hexval (s[0]), lo = hi >= 0 ? hexval (s[1]) : -1;
+    int hi = h2k_hexval (s[0]), lo = hi >= 0 ? h2k_hexval (s[1]) : -1;
 
     if (lo < 0)
       return -1;

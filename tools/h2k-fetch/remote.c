@@ -87,14 +87,6 @@ remote_url_free (struct remote_url *u)
   memset (u, 0, sizeof *u);
 }
 
-static int
-hexval (int c)
-{
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 /* Percent-decode S[0..LEN) into a new string; NULL (errno EINVAL) on a
  * bad escape or an encoded NUL or control character.
@@ -109,12 +101,12 @@ decode (const char *s, size_t len)
   for (size_t i = 0; i < len; ++i) {
     int c = (unsigned char) s[i];
     if (c == '%') {
-      if (i + 2 >= len || hexval (s[i + 1]) < 0 || hexval (s[i + 2]) < 0) {
+      if (i + 2 >= len || h2k_hexval (s[i + 1]) < 0 || h2k_hexval (s[i + 2]) < 0) {
         free (r);
         errno = EINVAL;
         return NULL;
       }
-      c = hexval (s[i + 1]) * 16 + hexval (s[i + 2]);
+      c = h2k_hexval (s[i + 1]) * 16 + h2k_hexval (s[i + 2]);
       i += 2;
     }
     if (c < ' ' || c == 127) {

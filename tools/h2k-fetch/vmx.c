@@ -33,14 +33,6 @@ vmx_printable (const char *s, char *buf, size_t size)
   return buf;
 }
 
-static int
-hexval (int c)
-{
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 /* Decode VMware's "|XX" escapes from S (LEN bytes) into a new string.
  * A '|' not followed by two hex digits stays as it is (as VMware and
@@ -59,7 +51,7 @@ unescape (const char *s, size_t len, const char *name, unsigned line)
   for (size_t i = 0; i < len; ++i) {
     int hi, lo;
     if (s[i] == '|' && i + 2 < len &&
-        (hi = hexval (s[i + 1])) >= 0 && (lo = hexval (s[i + 2])) >= 0) {
+        (hi = h2k_hexval (s[i + 1])) >= 0 && (lo = h2k_hexval (s[i + 2])) >= 0) {
       r[j] = (char) (hi * 16 + lo);
       if (r[j] == '\0') {
         free (r);

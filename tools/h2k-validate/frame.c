@@ -7,6 +7,7 @@
 
 #include "byteorder.h"
 #include "frame.h"
+#include "util.h"
 
 #define ETH_HLEN 14
 #define ETH_MIN 60
@@ -16,20 +17,12 @@
 
 static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static int
-hexval (int c)
-{
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 int
 frame_parse_mac (const char *s, uint8_t mac[6])
 {
   for (int i = 0; i < 6; ++i) {
-    int hi = hexval (s[0]), lo = hi < 0 ? -1 : hexval (s[1]);
+    int hi = h2k_hexval (s[0]), lo = hi < 0 ? -1 : h2k_hexval (s[1]);
     if (lo < 0)
       return -1;
     mac[i] = (uint8_t) (hi << 4 | lo);
