@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
-# The phony guests and the fake virtio-win tree (tests/images/phony.mk) are
-# what they claim to be: libguestfs inspection recognises each guest as the
+# bats file_tags=guests
+# The phony guests (tests/images/phony.mk) are what they claim to be: libguestfs inspection recognises each guest as the
 # OS its `facts` file names; the Windows hives carry the VMware services and
 # the static IPv4 set-up; the hibernated guest cannot be written; the fake
-# tools inside the Linux guests run and log their command lines; the
-# virtio-win tree and ISO have the real layout.
+# tools inside the Linux guests run and log their command lines.  (The
+# fake virtio-win tree and ISO are checked in images-virtio-win.bats.)
 #
 # libguestfs is slow here (TCG), so setup_file launches it ONCE for all the
 # guests: every disk is added read-only (writes go to a throw-away overlay),
@@ -224,26 +224,16 @@ inspect_linux ()
         { echo "$1: open-vm-tools not among the applications" >&2; return 1; }
 }
 
-# bats test_tags=guests
 @test "phony win7: inspected as Windows 7 x86 (6.1)" { inspect_windows win7; }
-# bats test_tags=guests
 @test "phony win10: inspected as Windows 10 x64" { inspect_windows win10; }
-# bats test_tags=guests
 @test "phony win10-hiber: inspected as Windows 10 x64" { inspect_windows win10-hiber; }
-# bats test_tags=guests
 @test "phony win2019: inspected as Windows Server 2019" { inspect_windows win2019; }
-# bats test_tags=guests
 @test "phony win11: inspected as Windows 11 (10.0, build >= 22000)" { inspect_windows win11; }
-# bats test_tags=guests
 @test "phony win2022: inspected as Windows Server 2022" { inspect_windows win2022; }
-# bats test_tags=guests
 @test "phony rhel9: inspected as RHEL 9.4" { inspect_linux rhel9; }
-# bats test_tags=guests
 @test "phony sles15: inspected as SLES 15 SP5" { inspect_linux sles15; }
-# bats test_tags=guests
 @test "phony ubuntu2204: inspected as Ubuntu 22.04" { inspect_linux ubuntu2204; }
 
-# bats test_tags=guests
 @test "phony Windows: only win10-hiber is hibernated and refuses writes" {
     requires guestfish
     local n
@@ -261,7 +251,6 @@ inspect_linux ()
     done
 }
 
-# bats test_tags=guests
 @test "phony Windows: SYSTEM hives have the VMware services and the static IPv4 vmxnet3" {
     requires guestfish hivexget
     local n h cs s ifk
@@ -288,7 +277,6 @@ inspect_linux ()
     done
 }
 
-# bats test_tags=guests
 @test "phony win7: CriticalDeviceDatabase binds PVSCSI (pre-Windows 8)" {
     requires guestfish hivexget
     requires_image win7
@@ -297,7 +285,6 @@ inspect_linux ()
     [ "$(hivexget "$h" '\ControlSet001\Control\CriticalDeviceDatabase\pci#ven_15ad&dev_07c0' ClassGUID)" = '{4D36E97B-E325-11CE-BFC1-08002BE10318}' ]
 }
 
-# bats test_tags=guests
 @test "phony Windows: SOFTWARE hives give version, build, type and a VMware Tools uninstaller" {
     requires guestfish hivexget
     local n h k
@@ -317,7 +304,6 @@ inspect_linux ()
     done
 }
 
-# bats test_tags=guests
 @test "phony UEFI Windows: ESP has an x86_64 bootmgfw.efi and a BCD" {
     requires guestfish
     local n seen=0
@@ -332,7 +318,6 @@ inspect_linux ()
     [ "$seen" -ge 1 ]
 }
 
-# bats test_tags=guests
 @test "phony Linux: fake tools run in the guest and log exactly their command lines" {
     requires guestfish
     local n
@@ -356,7 +341,6 @@ inspect_linux ()
     grep -qx '# grub.cfg written by h2k fake grub-mkconfig' "$BATS_FILE_TMPDIR/r/ubuntu2204/fake-run"
 }
 
-# bats test_tags=guests
 @test "phony Linux: network configuration pinned to the VMware NIC" {
     requires guestfish
     local r="$BATS_FILE_TMPDIR/r" n
@@ -376,50 +360,4 @@ inspect_linux ()
     grep -q 'macaddress: "00:50:56:b2:22:04"' "$r/ubuntu2204/net-00-installer-config.yaml"
     grep -q 'set-name: ens160' "$r/ubuntu2204/net-00-installer-config.yaml"
     grep -q '192.168.220.40/24' "$r/ubuntu2204/net-00-installer-config.yaml"
-}
-
-@test "virtio-win-fake: tree has the virtio-win layout" {
-    requires_image virtio-win-fake
-    . "$image/facts"
-    local t="$image/$tree" p
-    for p in viostor/w7/x86/viostor.sys viostor/w10/amd64/viostor.inf \
-             viostor/2k19/amd64/viostor.cat viostor/2k8R2/amd64/viostor.sys \
-             viostor/xp/x86/viostor.sys viostor/2k3/amd64/viostor.inf \
-             viostor/w11/ARM64/viostor.sys vioscsi/2k22/amd64/vioscsi.inf \
-             vioscsi/2k25/amd64/vioscsi.sys NetKVM/w10/amd64/netkvm.inf \
-             NetKVM/2k12R2/amd64/netkvm.sys Balloon/w8.1/x86/balloon.sys \
-             vioserial/2k16/amd64/vioser.inf viorng/w11/amd64/viorng.inf \
-             amd64/w10/viostor.sys i386/w10/vioscsi.inf virtio-win_license.txt; do
-        [ -f "$t/$p" ] || { echo "missing $p" >&2; return 1; }
-    done
-    # No folders the real ISO does not have.
-    [ ! -e "$t/viostor/w7/ARM64" ]
-    [ ! -e "$t/viostor/xp/amd64" ]
-    [ ! -e "$t/vioscsi/xp" ]
-    # Each .sys names its own path; each .inf its hardware IDs and arch.
-    grep -q 'viostor/w10/amd64/viostor.sys' "$t/viostor/w10/amd64/viostor.sys"
-    grep -q 'PCI\\VEN_1AF4&DEV_1001&SUBSYS_00021AF4&REV_00' "$t/viostor/w10/amd64/viostor.inf"
-    grep -q 'PCI\\VEN_1AF4&DEV_1042&SUBSYS_11001AF4&REV_01' "$t/viostor/w10/amd64/viostor.inf"
-    grep -q '^\[Standard\.NTamd64\]' "$t/viostor/w10/amd64/viostor.inf"
-    grep -q '^\[Standard\.NTx86\]' "$t/viostor/w7/x86/viostor.inf"
-    grep -q '^\[Standard\.NTarm64\]' "$t/viostor/w11/ARM64/viostor.inf"
-    grep -q 'DEV_1048' "$t/vioscsi/2k22/amd64/vioscsi.inf"
-    grep -q 'DEV_1041' "$t/NetKVM/w10/amd64/netkvm.inf"
-    grep -q '{4D36E97B-E325-11CE-BFC1-08002BE10318}' "$t/vioscsi/w10/amd64/vioscsi.inf"
-    ! grep -q 'DEV_1042' "$t/viostor/xp/x86/viostor.inf"
-    [ "$(find "$t" -type f | wc -l)" -eq "$file_count" ]
-}
-
-@test "virtio-win-fake: the ISO lists the same files under its volume id" {
-    requires isoinfo
-    requires_image virtio-win-fake
-    . "$image/facts"
-    run isoinfo -d -i "$image/$iso"
-    [ "$status" -eq 0 ]
-    [[ "$output" == *"Volume id: $volume_id"* ]]
-    diff -u "$image/files" <(isoinfo -J -f -i "$image/$iso" |
-        sed 's,^/,,' | grep -vxFf <(cd "$image/$tree" && find . -mindepth 1 -type d | sed 's,^\./,,') |
-        LC_ALL=C sort) >&2
-    # Rock Ridge keeps the case and the folder names.
-    isoinfo -R -f -i "$image/$iso" | grep -qx '/viostor/w10/amd64/viostor.sys'
 }
