@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
 # bats file_tags=guests
-# The phony guests (tests/images/phony.mk) are what they claim to be: libguestfs inspection recognises each guest as the
-# OS its `facts` file names; the Windows hives carry the VMware services and
-# the static IPv4 set-up; the hibernated guest cannot be written; the fake
-# tools inside the Linux guests run and log their command lines.  (The
-# fake virtio-win tree and ISO are checked in images-virtio-win.bats.)
+# The phony guests (tests/images/phony.mk) are what they claim to be:
+# libguestfs inspection recognises each guest as the OS its `facts` file
+# names; the Windows hives carry the VMware services and the static IPv4
+# set-up; the hibernated guest cannot be written; the fake tools inside
+# the Linux guests run and log their command lines.  (The fake virtio-win
+# tree and ISO are checked in images-virtio-win.bats.)
 #
 # libguestfs is slow here (TCG), so setup_file launches it ONCE for all the
 # guests: every disk is added read-only (writes go to a throw-away overlay),
