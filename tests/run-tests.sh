@@ -4,7 +4,7 @@
 #   tests/run-tests.sh [--tier fast|guests|all] [--unit-only] UNIT-TEST-BINARIES...
 #
 # Two tiers.  "fast" (make check): the unit tests (TAP from
-# tests/unit/test.h), then every bats test that runs no VM.  "guests"
+# tests/unit/test.h), beside every bats test that runs no VM.  "guests"
 # (make check-guests): the bats tests tagged "guests" (bats file_tags or
 # test_tags), which build the test guests, launch libguestfs appliances
 # or boot guests under QEMU; no unit tests.  "all" (make check-all):
@@ -13,9 +13,10 @@
 # files, run whole unless --tier or H2K_TIER is given.  Each phase's duration is printed, so the time
 # budget stays visible.
 #
-# H2K_JOBS bats files run at a time (default: 2, or 1 on one CPU): the
-# guest boots and appliances run under TCG, mostly on one thread each, so
-# two at a time use both cores of a small machine.  The slowest files
+# H2K_JOBS bats files run at a time (default: in the fast tier two per
+# CPU; otherwise 2, or 1 on one CPU: the guest boots and appliances run
+# under TCG, mostly on one thread each, so two at a time use both cores
+# of a small machine).  The slowest files
 # start first; each file's TAP is printed whole when it ends.  The test
 # images are built before anything runs (see below).
 set -u
@@ -39,7 +40,7 @@ case "$tier" in
 esac
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.units"' EXIT
 phase_start=$(date +%s)
 
 phase ()
@@ -67,24 +68,43 @@ make -s -k -j"$(nproc)" -C "$top/tests/images" $want_images >"$log.images" 2>&1 
 rm -f "$log.images"
 phase images
 
-# A unit test that hangs (a child holding its pipe) fails after 20
-# minutes instead of holding the whole run.
-for t in "$@"; do
-    echo "# unit: $t"
-    if [ "${H2K_VALGRIND:-0}" = 1 ]; then
-        timeout -k 10 1200 valgrind --quiet --error-exitcode=99 --leak-check=full \
-            --errors-for-leak-kinds=definite --track-fds=no "$t" >"$log.1" 2>&1
-    else
-        timeout -k 10 1200 "$t" >"$log.1" 2>&1
-    fi
-    rc=$?
-    cat "$log.1" | tee -a "$log"
-    if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log.1"; then
-        echo "not ok - $t exited with status $rc" | tee -a "$log"
-    fi
-    rm -f "$log.1"
-done
-phase unit
+# run_units BINARY...: each unit test's TAP, with its duration.  A unit
+# test that hangs (a child holding its pipe) fails after 20 minutes
+# instead of holding the whole run.
+run_units ()
+{
+    local t rc start out
+    out="$(mktemp)"
+    for t in "$@"; do
+        echo "# unit: $t"
+        start=$(date +%s)
+        if [ "${H2K_VALGRIND:-0}" = 1 ]; then
+            timeout -k 10 1200 valgrind --quiet --error-exitcode=99 --leak-check=full \
+                --errors-for-leak-kinds=definite --track-fds=no "$t" >"$out" 2>&1
+        else
+            timeout -k 10 1200 "$t" >"$out" 2>&1
+        fi
+        rc=$?
+        cat "$out"
+        if [ $rc -ne 0 ] && ! grep -q '^not ok' "$out"; then
+            echo "not ok - $t exited with status $rc"
+        fi
+        echo "# $t: $(( $(date +%s) - start ))s"
+    done
+    rm -f "$out"
+}
+
+# With bats files to run, the unit tests run beside them (their TAP is
+# printed when the bats files are done): the Wine one alone takes two
+# minutes of one core.
+units_pid=
+if [ $unit_only = 1 ]; then
+    run_units "$@" | tee -a "$log"
+    phase unit
+elif [ $# -gt 0 ]; then
+    run_units "$@" >"$log.units" 2>&1 &
+    units_pid=$!
+fi
 
 # The files that take minutes (guest builds, boots, appliances), slowest
 # first; the others follow in name order.
@@ -124,7 +144,14 @@ export -f run_bats
 if [ $unit_only = 0 ]; then
     cd "$top/tests" || exit 1
     files=${H2K_BATS:-$(ls ./*.bats 2>/dev/null)}
-    jobs=${H2K_JOBS:-$(( $(nproc) > 1 ? 2 : 1 ))}
+    # The guests run under TCG, one thread each: one file per core.  The
+    # fast tier waits on servers, retries and qemu-img I/O as much as it
+    # computes: two files per core.
+    if [ "$tier" = fast ]; then
+        jobs=${H2K_JOBS:-$(( $(nproc) * 2 ))}
+    else
+        jobs=${H2K_JOBS:-$(( $(nproc) > 1 ? 2 : 1 ))}
+    fi
     export H2K_FILTER="$filter"
     echo "# tier $tier${filter:+ (bats --filter-tags $filter)}"
     outdir="$(mktemp -d)"
@@ -134,6 +161,12 @@ if [ $unit_only = 0 ]; then
     cat "$outdir"/*.tap >>"$log"
     rm -rf "$outdir"
     phase bats
+fi
+if [ -n "$units_pid" ]; then
+    wait "$units_pid"
+    cat "$log.units" | tee -a "$log"
+    rm -f "$log.units"
+    phase unit
 fi
 
 skipped=$(grep -cE '^ok .*# (skip|SKIP)' "$log")
